@@ -1,0 +1,292 @@
+// A generic set-associative cache: sets × ways (fully associative when sets = 1), a pluggable
+// index function, replacement LRU / tree-PLRU / FIFO / random (seeded, deterministic), lookup,
+// insert, invalidate-by-predicate and invalidate-all, with per-cache counters. It serves the
+// IOTLB, context cache, PASID cache, paging-structure caches and interrupt entry cache.
+//
+// Contract: Key is equality-comparable; IndexFn(key) returns a 64-bit hash whose low bits
+// select the set (sets is a power of two). A key is held at most once.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "model/error.h"
+#include "model/stats.h"
+
+namespace vtdsim::model {
+
+enum class ReplacementPolicy : std::uint8_t { kLru, kTreePlru, kFifo, kRandom };
+
+std::string_view to_string(ReplacementPolicy policy);
+// "lru", "plru" (or "tree-plru"), "fifo", "random".
+Expected<ReplacementPolicy> parse_replacement_policy(std::string_view text);
+
+struct CacheGeometry {
+  std::uint32_t sets = 1;
+  std::uint32_t ways = 16;
+  ReplacementPolicy policy = ReplacementPolicy::kLru;
+  std::uint64_t seed = 1;  // random replacement only
+
+  static constexpr std::uint32_t kMaxWays = 64;
+  std::uint32_t entries() const { return sets * ways; }
+  // sets a power of two ≥ 1, ways in [1, 64], tree-PLRU needs a power-of-two way count.
+  Status validate() const;
+};
+
+struct CacheStats {
+  std::uint64_t lookups = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t insertions = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t invalidations = 0;  // entries removed by invalidate_if / invalidate_all / erase
+
+  static constexpr auto kFields = std::to_array<StatField<CacheStats>>({
+      {"lookups", "lookups", "lookups that updated replacement state", &CacheStats::lookups},
+      {"hits", "lookups", "lookups that found the key", &CacheStats::hits},
+      {"misses", "lookups", "lookups that did not find the key", &CacheStats::misses},
+      {"insertions", "entries", "entries written by insert", &CacheStats::insertions},
+      {"evictions", "entries", "valid entries displaced by an insert", &CacheStats::evictions},
+      {"invalidations", "entries", "entries removed by invalidation", &CacheStats::invalidations},
+  });
+};
+
+template <class Key>
+struct DefaultIndex {
+  std::uint64_t operator()(const Key& key) const {
+    if constexpr (std::is_integral_v<Key>) {
+      return static_cast<std::uint64_t>(key);
+    } else {
+      return key.index_hash();
+    }
+  }
+};
+
+template <class Key, class Value, class IndexFn = DefaultIndex<Key>>
+class SetAssocCache {
+ public:
+  // Throws std::invalid_argument when geometry.validate() fails (API misuse).
+  explicit SetAssocCache(CacheGeometry geometry, IndexFn index = IndexFn{})
+      : geometry_(geometry), index_(index) {
+    if (auto ok = geometry.validate(); !ok) throw std::invalid_argument(ok.error().message);
+    set_mask_ = geometry.sets - 1;
+    ways_ = geometry.ways;
+    const std::size_t n = std::size_t{geometry.sets} * geometry.ways;
+    keys_.resize(n);
+    values_.resize(n);
+    stamps_.assign(n, 0);
+    valid_.assign(geometry.sets, 0);
+    plru_.assign(geometry.sets, 0);
+    rng_ = geometry.seed == 0 ? 0x9E3779B97F4A7C15ull : geometry.seed;
+  }
+
+  const CacheGeometry& geometry() const { return geometry_; }
+  const CacheStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = CacheStats{}; }
+
+  // Finds key; counts a lookup and a hit or miss and updates replacement state on a hit.
+  Value* lookup(const Key& key) {
+    ++stats_.lookups;
+    const std::uint32_t set = set_of(key);
+    const int way = find(set, key);
+    if (way < 0) {
+      ++stats_.misses;
+      return nullptr;
+    }
+    ++stats_.hits;
+    touch(set, static_cast<std::uint32_t>(way));
+    return &values_[slot(set, static_cast<std::uint32_t>(way))];
+  }
+
+  // Finds key without counting or touching replacement state.
+  const Value* probe(const Key& key) const {
+    const std::uint32_t set = set_of(key);
+    const int way = find(set, key);
+    return way < 0 ? nullptr : &values_[slot(set, static_cast<std::uint32_t>(way))];
+  }
+
+  // Inserts or replaces key. Returns true when a valid entry of another key was evicted.
+  bool insert(const Key& key, const Value& value) {
+    ++stats_.insertions;
+    const std::uint32_t set = set_of(key);
+    int way = find(set, key);
+    bool evicted = false;
+    if (way < 0) {
+      const std::uint64_t free = ~valid_[set] & way_mask();
+      if (free != 0) {
+        way = std::countr_zero(free);
+      } else {
+        way = static_cast<int>(victim(set));
+        evicted = true;
+        ++stats_.evictions;
+      }
+      valid_[set] |= std::uint64_t{1} << way;
+      if (geometry_.policy == ReplacementPolicy::kFifo) stamps_[slot(set, uway(way))] = ++clock_;
+    }
+    keys_[slot(set, uway(way))] = key;
+    values_[slot(set, uway(way))] = value;
+    touch(set, uway(way));
+    return evicted;
+  }
+
+  // Removes key if present.
+  bool erase(const Key& key) {
+    const std::uint32_t set = set_of(key);
+    const int way = find(set, key);
+    if (way < 0) return false;
+    valid_[set] &= ~(std::uint64_t{1} << way);
+    ++stats_.invalidations;
+    return true;
+  }
+
+  // Removes every entry for which pred(key, value) is true; returns how many.
+  template <class Pred>
+  std::size_t invalidate_if(Pred&& pred) {
+    std::size_t removed = 0;
+    for (std::uint32_t set = 0; set < geometry_.sets; ++set) {
+      std::uint64_t v = valid_[set];
+      while (v != 0) {
+        const auto way = static_cast<std::uint32_t>(std::countr_zero(v));
+        v &= v - 1;
+        const std::size_t s = slot(set, way);
+        if (pred(static_cast<const Key&>(keys_[s]), static_cast<const Value&>(values_[s]))) {
+          valid_[set] &= ~(std::uint64_t{1} << way);
+          ++removed;
+        }
+      }
+    }
+    stats_.invalidations += removed;
+    return removed;
+  }
+
+  std::size_t invalidate_all() {
+    std::size_t removed = 0;
+    for (auto& v : valid_) {
+      removed += static_cast<std::size_t>(std::popcount(v));
+      v = 0;
+    }
+    stats_.invalidations += removed;
+    return removed;
+  }
+
+  // Calls fn(key, value) for every valid entry, set by set, way by way.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (std::uint32_t set = 0; set < geometry_.sets; ++set) {
+      std::uint64_t v = valid_[set];
+      while (v != 0) {
+        const auto way = static_cast<std::uint32_t>(std::countr_zero(v));
+        v &= v - 1;
+        fn(keys_[slot(set, way)], values_[slot(set, way)]);
+      }
+    }
+  }
+
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (auto v : valid_) n += static_cast<std::size_t>(std::popcount(v));
+    return n;
+  }
+  std::size_t capacity() const { return keys_.size(); }
+
+ private:
+  static std::uint32_t uway(int way) { return static_cast<std::uint32_t>(way); }
+  std::uint64_t way_mask() const {
+    return ways_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << ways_) - 1;
+  }
+  std::uint32_t set_of(const Key& key) const {
+    return static_cast<std::uint32_t>(index_(key)) & set_mask_;
+  }
+  std::size_t slot(std::uint32_t set, std::uint32_t way) const {
+    return std::size_t{set} * ways_ + way;
+  }
+  int find(std::uint32_t set, const Key& key) const {
+    const Key* k = &keys_[std::size_t{set} * ways_];
+    std::uint64_t v = valid_[set];
+    while (v != 0) {
+      const int way = std::countr_zero(v);
+      if (k[way] == key) return way;
+      v &= v - 1;
+    }
+    return -1;
+  }
+  void touch(std::uint32_t set, std::uint32_t way) {
+    switch (geometry_.policy) {
+      case ReplacementPolicy::kLru:
+        stamps_[slot(set, way)] = ++clock_;
+        return;
+      case ReplacementPolicy::kTreePlru: {
+        // Heap-ordered tree of ways-1 bits; a bit names the half to evict from next.
+        const unsigned levels = static_cast<unsigned>(std::countr_zero(ways_));
+        std::uint64_t bits = plru_[set];
+        std::uint32_t node = 1;
+        for (unsigned l = 0; l < levels; ++l) {
+          const std::uint32_t dir = (way >> (levels - 1 - l)) & 1u;
+          if (dir == 0) {
+            bits |= std::uint64_t{1} << node;  // evict from the right half next
+          } else {
+            bits &= ~(std::uint64_t{1} << node);
+          }
+          node = 2 * node + dir;
+        }
+        plru_[set] = bits;
+        return;
+      }
+      case ReplacementPolicy::kFifo:
+      case ReplacementPolicy::kRandom:
+        return;
+    }
+  }
+  std::uint32_t victim(std::uint32_t set) {
+    switch (geometry_.policy) {
+      case ReplacementPolicy::kLru:
+      case ReplacementPolicy::kFifo: {
+        std::uint32_t best = 0;
+        for (std::uint32_t w = 1; w < ways_; ++w) {
+          if (stamps_[slot(set, w)] < stamps_[slot(set, best)]) best = w;
+        }
+        return best;
+      }
+      case ReplacementPolicy::kTreePlru: {
+        const unsigned levels = static_cast<unsigned>(std::countr_zero(ways_));
+        std::uint32_t node = 1;
+        std::uint32_t way = 0;
+        for (unsigned l = 0; l < levels; ++l) {
+          const std::uint32_t dir = static_cast<std::uint32_t>((plru_[set] >> node) & 1u);
+          way = (way << 1) | dir;
+          node = 2 * node + dir;
+        }
+        return way;
+      }
+      case ReplacementPolicy::kRandom: {
+        // xorshift64*: deterministic for a given seed.
+        rng_ ^= rng_ >> 12;
+        rng_ ^= rng_ << 25;
+        rng_ ^= rng_ >> 27;
+        return static_cast<std::uint32_t>((rng_ * 0x2545F4914F6CDD1Dull) >> 32) % ways_;
+      }
+    }
+    return 0;
+  }
+
+  CacheGeometry geometry_;
+  IndexFn index_;
+  std::uint32_t set_mask_ = 0;
+  std::uint32_t ways_ = 1;
+  std::vector<Key> keys_;
+  std::vector<Value> values_;
+  std::vector<std::uint64_t> stamps_;  // LRU: last use; FIFO: insertion
+  std::vector<std::uint64_t> valid_;   // one bit a way, per set
+  std::vector<std::uint64_t> plru_;    // tree bits per set (bit i = heap node i)
+  std::uint64_t clock_ = 0;
+  std::uint64_t rng_ = 1;
+  CacheStats stats_;
+};
+
+}  // namespace vtdsim::model

@@ -1,0 +1,47 @@
+# Fails when a source file includes a project header from a higher layer than its own
+# (DESIGN.md "Layers"). Run by ctest: cmake -DSOURCE_DIR=<repo> -P check_layers.cmake
+#
+# Rank of each folder; a file in folder A may include "B/..." only if B == A or
+# rank(B) < rank(A). Folders of equal rank never include each other (pci never sees iommu).
+set(ranks model=0 irq_remap=1 pci=1 iommu=2 platform=3 host=4 passthrough=5 workload=6 tools=7
+          bench=8 tests=8 fuzz=8)
+set(known_folders)
+foreach(entry ${ranks})
+  string(REPLACE "=" ";" kv ${entry})
+  list(GET kv 0 name)
+  list(GET kv 1 rank)
+  set(rank_${name} ${rank})
+  list(APPEND known_folders ${name})
+endforeach()
+
+set(violations 0)
+foreach(folder ${known_folders})
+  if(NOT IS_DIRECTORY ${SOURCE_DIR}/${folder})
+    continue()
+  endif()
+  file(GLOB_RECURSE files ${SOURCE_DIR}/${folder}/*.h ${SOURCE_DIR}/${folder}/*.cc)
+  foreach(f ${files})
+    file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line ${lines})
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" inc "${line}")
+      string(REGEX MATCH "^[a-z_]+/" head "${inc}")
+      if(head STREQUAL "")
+        continue()
+      endif()
+      string(REGEX REPLACE "/$" "" target "${head}")
+      if(NOT DEFINED rank_${target} OR target STREQUAL folder)
+        continue()
+      endif()
+      if(NOT rank_${target} LESS rank_${folder})
+        file(RELATIVE_PATH rel ${SOURCE_DIR} ${f})
+        message(SEND_ERROR "layering: ${rel} (${folder}, rank ${rank_${folder}}) includes "
+                           "\"${inc}\" (${target}, rank ${rank_${target}})")
+        math(EXPR violations "${violations} + 1")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(violations GREATER 0)
+  message(FATAL_ERROR "layering: ${violations} include(s) from a higher or sibling layer")
+endif()
+message(STATUS "layering: ok")
