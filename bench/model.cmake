@@ -1,0 +1,1 @@
+vtdsim_bench(bench_model SOURCES bench_model.cc DEPS vtdsim::model)
