@@ -4,6 +4,8 @@
 // Contract: never throws, asserts or crashes on table contents.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -11,6 +13,7 @@
 #include "iommu/unit_config.h"
 #include "model/dma_translator.h"
 #include "model/physical_memory.h"
+#include "model/stats.h"
 
 namespace vtdsim::iommu {
 
@@ -32,7 +35,122 @@ struct RemapResult {
 // Granularity actually performed by an invalidation (CCMD.CAIG / IOTLB.IAIG encodings).
 enum class Granularity : std::uint8_t { kNone = 0, kGlobal = 1, kDomain = 2, kSelective = 3 };
 
-struct DmaRemapStats;  // counters named after VT-d perfmon events; defined with the pipeline
+// Counters of the translation pipeline, named after the VT-d performance-monitoring events
+// where one exists (spec 4.x ch. 12 / perfmon event list).
+struct DmaRemapStats {
+  std::uint64_t translations = 0;
+  std::uint64_t passthrough = 0;
+  std::uint64_t interrupt_window = 0;
+  std::uint64_t faults = 0;
+  std::uint64_t ctxt_cache_lookup = 0;
+  std::uint64_t ctxt_cache_hit = 0;
+  std::uint64_t ctxt_cache_miss = 0;
+  std::uint64_t ctxt_fetch_reads = 0;
+  std::uint64_t iotlb_lookup = 0;
+  std::uint64_t iotlb_hit = 0;
+  std::uint64_t iotlb_miss = 0;
+  std::uint64_t iotlb_hit_2m = 0;
+  std::uint64_t iotlb_hit_1g = 0;
+  std::uint64_t slpwc_lookup = 0;
+  std::uint64_t slpwc_l2_hit = 0;
+  std::uint64_t slpwc_l3_hit = 0;
+  std::uint64_t slpwc_l4_hit = 0;
+  std::uint64_t slpwc_l5_hit = 0;
+  std::uint64_t pw_walks = 0;
+  std::uint64_t pw_mem_reads = 0;
+  std::uint64_t pw_shared = 0;
+  std::uint64_t pw_occupancy = 0;
+  std::uint64_t pw_wait_cycles = 0;
+  std::uint64_t ctxt_inval_global = 0;
+  std::uint64_t ctxt_inval_domain = 0;
+  std::uint64_t ctxt_inval_device = 0;
+  std::uint64_t iotlb_inval_global = 0;
+  std::uint64_t iotlb_inval_domain = 0;
+  std::uint64_t iotlb_inval_page = 0;
+  std::uint64_t iotlb_inval_entries = 0;
+  std::uint64_t fault_01 = 0;
+  std::uint64_t fault_02 = 0;
+  std::uint64_t fault_03 = 0;
+  std::uint64_t fault_04 = 0;
+  std::uint64_t fault_05 = 0;
+  std::uint64_t fault_06 = 0;
+  std::uint64_t fault_07 = 0;
+  std::uint64_t fault_08 = 0;
+  std::uint64_t fault_09 = 0;
+  std::uint64_t fault_0a = 0;
+  std::uint64_t fault_0b = 0;
+  std::uint64_t fault_0c = 0;
+  std::uint64_t fault_0d = 0;
+  std::uint64_t fault_0e = 0;
+  std::uint64_t fault_other = 0;
+
+  using S = DmaRemapStats;
+  static constexpr auto kFields = std::to_array<model::StatField<S>>({
+      {"translations", "requests", "requests presented to translate()", &S::translations},
+      {"passthrough", "requests", "requests passed untranslated (TE=0, TT=10, translated AT)",
+       &S::passthrough},
+      {"interrupt_window", "requests", "requests without PASID to 0xFEEx_xxxx (not DMA)",
+       &S::interrupt_window},
+      {"faults", "requests", "requests that ended in a fault", &S::faults},
+      {"ctxt_cache_lookup", "lookups", "context-cache lookups", &S::ctxt_cache_lookup},
+      {"ctxt_cache_hit", "lookups", "context-cache hits", &S::ctxt_cache_hit},
+      {"ctxt_cache_miss", "lookups", "context-cache misses (root/context fetched)",
+       &S::ctxt_cache_miss},
+      {"ctxt_fetch_reads", "reads", "root and context entry reads", &S::ctxt_fetch_reads},
+      {"iotlb_lookup", "lookups", "IOTLB lookups", &S::iotlb_lookup},
+      {"iotlb_hit", "lookups", "IOTLB hits (including those sharing an in-flight fill)",
+       &S::iotlb_hit},
+      {"iotlb_miss", "lookups", "IOTLB misses", &S::iotlb_miss},
+      {"iotlb_hit_2m", "lookups", "IOTLB hits on 2 MiB entries", &S::iotlb_hit_2m},
+      {"iotlb_hit_1g", "lookups", "IOTLB hits on 1 GiB entries", &S::iotlb_hit_1g},
+      {"slpwc_lookup", "lookups", "second-stage paging-structure-cache probes (all levels)",
+       &S::slpwc_lookup},
+      {"slpwc_l2_hit", "lookups", "paging-structure-cache hits on a level-2 entry (PDE)",
+       &S::slpwc_l2_hit},
+      {"slpwc_l3_hit", "lookups", "paging-structure-cache hits on a level-3 entry (PDPE)",
+       &S::slpwc_l3_hit},
+      {"slpwc_l4_hit", "lookups", "paging-structure-cache hits on a level-4 entry (PML4E)",
+       &S::slpwc_l4_hit},
+      {"slpwc_l5_hit", "lookups", "paging-structure-cache hits on a level-5 entry (PML5E)",
+       &S::slpwc_l5_hit},
+      {"pw_walks", "walks", "second-stage page walks started", &S::pw_walks},
+      {"pw_mem_reads", "reads", "second-stage paging-entry reads", &S::pw_mem_reads},
+      {"pw_shared", "requests", "requests completed by another request's in-flight fill",
+       &S::pw_shared},
+      {"pw_occupancy", "cycles", "page-walker busy cycles (all walkers)", &S::pw_occupancy},
+      {"pw_wait_cycles", "cycles", "cycles misses waited for a free walker", &S::pw_wait_cycles},
+      {"ctxt_inval_global", "invalidations", "global context-cache invalidations",
+       &S::ctxt_inval_global},
+      {"ctxt_inval_domain", "invalidations", "domain-selective context-cache invalidations",
+       &S::ctxt_inval_domain},
+      {"ctxt_inval_device", "invalidations", "device-selective context-cache invalidations",
+       &S::ctxt_inval_device},
+      {"iotlb_inval_global", "invalidations", "global IOTLB invalidations",
+       &S::iotlb_inval_global},
+      {"iotlb_inval_domain", "invalidations", "domain-selective IOTLB invalidations",
+       &S::iotlb_inval_domain},
+      {"iotlb_inval_page", "invalidations", "page-selective IOTLB invalidations",
+       &S::iotlb_inval_page},
+      {"iotlb_inval_entries", "entries", "IOTLB entries removed by invalidations",
+       &S::iotlb_inval_entries},
+      {"fault_01", "faults", "root entry not present", &S::fault_01},
+      {"fault_02", "faults", "context entry not present", &S::fault_02},
+      {"fault_03", "faults", "invalid context entry (TT/AW)", &S::fault_03},
+      {"fault_04", "faults", "input address beyond the address width", &S::fault_04},
+      {"fault_05", "faults", "write without write permission", &S::fault_05},
+      {"fault_06", "faults", "read without read permission", &S::fault_06},
+      {"fault_07", "faults", "paging-entry read error", &S::fault_07},
+      {"fault_08", "faults", "root entry read error", &S::fault_08},
+      {"fault_09", "faults", "context entry read error", &S::fault_09},
+      {"fault_0a", "faults", "reserved bit in root entry", &S::fault_0a},
+      {"fault_0b", "faults", "reserved bit in context entry", &S::fault_0b},
+      {"fault_0c", "faults", "reserved bit in paging entry", &S::fault_0c},
+      {"fault_0d", "faults", "translation type blocked by context TT", &S::fault_0d},
+      {"fault_0e", "faults", "output page in the interrupt address range", &S::fault_0e},
+      {"fault_other", "faults", "faults with other reasons (e.g. PASID in legacy mode)",
+       &S::fault_other},
+  });
+};
 
 class DmaRemapper {
  public:
@@ -60,6 +178,11 @@ class DmaRemapper {
 
   const DmaRemapStats& stats() const;
   void reset_stats();
+
+  // Occupancy of the caches (entries held), for tests and reports.
+  std::size_t context_cache_entries() const;
+  std::size_t iotlb_entries() const;
+  std::size_t pwc_entries(unsigned level) const;  // level 2..5; 0 when not built
 
  private:
   struct Impl;

@@ -12,11 +12,11 @@ enum class FaultReason : std::uint8_t {
   // Legacy DMA remapping.
   kRootNotPresent = 0x01,
   kContextNotPresent = 0x02,
-  kContextInvalid = 0x03,          // bad AW/TT or unsupported level
-  kAddressBeyondAw = 0x04,         // input address above 2^min(AGAW, MGAW)
+  kContextInvalid = 0x03,   // bad AW/TT or unsupported level
+  kAddressBeyondAw = 0x04,  // input address above 2^min(AGAW, MGAW)
   kWriteDenied = 0x05,
   kReadDenied = 0x06,
-  kPagingEntryReadError = 0x07,    // error reading a second-stage entry
+  kPagingEntryReadError = 0x07,  // error reading a second-stage entry
   kRootReadError = 0x08,
   kContextReadError = 0x09,
   kRootReserved = 0x0A,
@@ -81,13 +81,17 @@ enum class FaultReason : std::uint8_t {
   kSmFsAdUpdateFailed = 0x91,
 };
 
-constexpr std::uint8_t code(FaultReason r) { return static_cast<std::uint8_t>(r); }
+constexpr std::uint8_t code(FaultReason r) {
+  return static_cast<std::uint8_t>(r);
+}
 
 // Short spec-style description ("context entry not present", ...).
 std::string_view describe(FaultReason reason);
 
 // Qualified faults are suppressed when the effective FPD is 1 (spec §7.1.2; facts §5.2).
-// MODEL: follows the qualified set listed in the facts sheet §5.2.
+// MODEL: the spec's qualification table could not be checked (facts §5.2 is [Q]); this follows
+// QEMU's set. Faults found before FPD can be read (0x01, 0x08, 0x09, 0x0A) and 0x0B are
+// non-qualified; for IR only 0x22/0x24/0x26 are (IRTE.FPD).
 bool is_qualified(FaultReason reason);
 
 }  // namespace vtdsim::iommu

@@ -12,6 +12,9 @@
 namespace vtdsim::iommu {
 
 struct UnitConfig {
+  // --- VER (offset 0x00): major in 7:4, minor in 3:0 ---
+  std::uint8_t version = 0x10;
+
   // --- CAP (offset 0x08) ---
   unsigned nd = 6;              // 2^(4+2·ND) domain ids
   bool rwbf = false;            // write-buffer flushing required
@@ -19,29 +22,29 @@ struct UnitConfig {
   std::uint8_t sagaw = 0b0110;  // bit1 39-bit/3-level, bit2 48-bit/4-level, bit3 57-bit/5-level
   unsigned mgaw = 48;           // maximum guest address width (bits)
   bool zlr = false;
-  unsigned fro = 0x22;          // fault recording registers at FRO×16
-  bool sl_2m_pages = true;      // SLLPS bit 0
-  bool sl_1g_pages = true;      // SLLPS bit 1
-  bool psi = true;              // page-selective invalidation
-  unsigned nfr = 8;             // number of fault recording registers (CAP.NFR = nfr - 1)
-  unsigned mamv = 18;           // max address mask value
+  unsigned fro = 0x22;      // fault recording registers at FRO×16
+  bool sl_2m_pages = true;  // SLLPS bit 0
+  bool sl_1g_pages = true;  // SLLPS bit 1
+  bool psi = true;          // page-selective invalidation
+  unsigned nfr = 8;         // number of fault recording registers (CAP.NFR = nfr - 1)
+  unsigned mamv = 18;       // max address mask value
   bool dwd = true;
   bool drd = true;
-  bool fs_1g_pages = false;     // FL1GP
+  bool fs_1g_pages = false;       // FL1GP
   bool posted_interrupts = true;  // PI
-  bool fs_5level = false;       // FL5LP
+  bool fs_5level = false;         // FL5LP
   bool esrtps = false;
   bool esirtps = false;
 
   // --- ECAP (offset 0x10) ---
-  bool coherent = true;         // C: page walks snoop
+  bool coherent = true;  // C: page walks snoop
   bool queued_invalidation = true;
-  bool device_tlb = false;      // DT
+  bool device_tlb = false;  // DT
   bool interrupt_remapping = true;
-  bool eim = true;              // x2APIC destinations
-  bool pass_through = true;     // PT
-  bool snoop_control = false;   // SC
-  unsigned iro = 0x20;          // IVA at IRO×16, IOTLB register at IRO×16 + 8
+  bool eim = true;             // x2APIC destinations
+  bool pass_through = true;    // PT
+  bool snoop_control = false;  // SC
+  unsigned iro = 0x20;         // IVA at IRO×16, IOTLB register at IRO×16 + 8
   unsigned mhmv = 15;
   bool nested = false;
   bool supervisor_requests = false;  // SRS
@@ -70,9 +73,12 @@ struct UnitConfig {
 
   model::TimingParams timing{};
 
-  // Register values these settings advertise (defined in register_file.cc).
+  // Register values these settings advertise (defined in unit_config.cc).
   std::uint64_t cap() const;
   std::uint64_t ecap() const;
+  // Bytes of MMIO the unit decodes: the fixed block, IVA/IOTLB at IRO×16 and the NFR fault
+  // recording registers at FRO×16, rounded up to 4 KiB (as Linux maps it).
+  std::uint64_t mmio_window_size() const;
   // Consistency: field ranges (ND ≤ 6, NFR 1..256, FRO/IRO placing registers without overlap,
   // MGAW 30..57, SAGAW non-empty, cache geometries valid, ...). Names the offending field.
   Status validate() const;

@@ -5,9 +5,14 @@
 // Contract: never throws, asserts or crashes on IRTE or descriptor contents.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
+#include "irq_remap/ir_fault.h"
+#include "irq_remap/ir_stats.h"
+#include "model/error.h"
+#include "model/field.h"
 #include "model/interrupt_sink.h"
 #include "model/physical_memory.h"
 #include "model/set_assoc_cache.h"
@@ -46,31 +51,50 @@ struct IrResult {
   model::ApicMessage message{};       // kPassThrough / kRemapped: the interrupt to deliver
   bool notify = false;                // kPosted: a notification event must be sent
   model::ApicMessage notification{};  // kPosted with notify: vector NV to NDST
-  std::uint8_t fault_reason = 0;      // kFault: 0x20..0x26
+  std::uint8_t fault_reason = 0;      // kFault: an IrFaultReason, 0x20..0x28
   bool fpd = false;                   // kFault: IRTE.FPD suppresses recording (qualified)
   std::uint16_t index = 0;            // interrupt index (fault record FI[63:48])
   model::Cycle completion = 0;        // cycle the result is available
 };
 
-struct IrStats;  // counters named after VT-d perfmon events; defined with the engine
+// IrStats (counters named after VT-d perfmon events) is defined in irq_remap/ir_stats.h.
+
+// Checks an IrConfig: the IEC geometry must be valid (model::CacheGeometry::validate).
+Status validate(const IrConfig& config);
 
 class InterruptRemapper {
  public:
+  // Throws std::invalid_argument when validate(config) fails; use create() to get an Error.
   InterruptRemapper(model::PhysicalMemory& memory, const IrConfig& config);
+  static Expected<std::unique_ptr<InterruptRemapper>> create(model::PhysicalMemory& memory,
+                                                             const IrConfig& config);
   ~InterruptRemapper();
   InterruptRemapper(const InterruptRemapper&) = delete;
   InterruptRemapper& operator=(const InterruptRemapper&) = delete;
 
   // A 4-byte write of `data` to `address` (in the 0xFEEx_xxxx window) by `source`.
+  // Fault order (facts §7.5): IRE off → pass-through; 0x20; compatibility → 0x25 or
+  // pass-through; 0x21; 0x23; 0x22; 0x24; 0x26; posted descriptor 0x27/0x28 [U].
+  // Timing: completion = arrival + iec_lookup (+ irte_fetch on a miss) (+ memory_write when
+  // posting); pass-through and the faults before the IEC lookup complete at arrival.
   IrResult remap(model::SourceId source, std::uint64_t address, std::uint32_t data,
                  const IrState& state, model::Cycle arrival);
 
-  // Interrupt entry cache invalidation (QI type 4): global, or 2^index_mask entries from index.
+  // Interrupt entry cache invalidation (QI type 4): global, or the 2^index_mask entries of the
+  // aligned block holding `index` (index_mask >= 16: all). IM > ECAP.MHMV is not checked here:
+  // the descriptor parser owns that rule.
   void invalidate_all();
   void invalidate_index(std::uint16_t index, unsigned index_mask);
 
   const IrStats& stats() const;
-  void reset_stats();
+  void reset_stats();  // IrStats and the IEC's own cache counters
+
+  const IrConfig& config() const;
+  const model::CacheStats& iec_stats() const;
+  std::size_t iec_size() const;
+  // The cached IRTE for index, without counting or touching replacement state (for tests and
+  // `vtdsim explain`); nullptr when not cached.
+  const model::Entry128* iec_probe(std::uint16_t index) const;
 
  private:
   struct Impl;

@@ -41,14 +41,18 @@ Expected<std::uint64_t> FrameAllocator::allocate(std::uint64_t pages, std::uint6
   // Candidate start indices are those whose address is aligned; the region base may itself be
   // unaligned to align_pages, so align on absolute frame numbers.
   const std::uint64_t base_pfn = base_ / kPageSize;
+  // (Overflow-safe: an alignment beyond every frame number of the region yields pages_.)
   auto first_aligned = [&](std::uint64_t from) {
     const std::uint64_t abs = base_pfn + from;
-    const std::uint64_t aligned = (abs + align_pages - 1) & ~(align_pages - 1);
-    return aligned - base_pfn;
+    const std::uint64_t rem = abs & (align_pages - 1);
+    if (rem == 0) return from;
+    const std::uint64_t step = align_pages - rem;
+    return step > pages_ - std::min(from, pages_) ? pages_ : from + step;
   };
   auto search = [&](std::uint64_t from, std::uint64_t to) -> std::int64_t {
+    if (pages > to) return -1;
     std::uint64_t i = first_aligned(from);
-    while (i + pages <= to) {
+    while (i <= to - pages) {
       std::uint64_t run = 0;
       while (run < pages && !is_used(i + run)) ++run;
       if (run == pages) return static_cast<std::int64_t>(i);
@@ -77,8 +81,8 @@ Expected<std::uint64_t> FrameAllocator::allocate(std::uint64_t pages, std::uint6
 }
 
 Status FrameAllocator::free(std::uint64_t pa, std::uint64_t pages) {
-  if (pages == 0 || (pa % kPageSize) != 0 || pa < base_ ||
-      (pa - base_) / kPageSize + pages > pages_) {
+  if (pages == 0 || (pa % kPageSize) != 0 || pa < base_ || (pa - base_) / kPageSize >= pages_ ||
+      pages > pages_ - (pa - base_) / kPageSize) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("FrameAllocator::free: [{:#x}, +{} pages) is not an aligned "
                                   "range inside the region",

@@ -10,14 +10,15 @@ namespace vtdsim::model {
 
 PhysicalMemory::PhysicalMemory(unsigned address_width) : width_(address_width) {
   if (address_width < kMinAddressWidth || address_width > kMaxAddressWidth) {
-    throw std::invalid_argument(fmt::format(
-        "PhysicalMemory: address width {} is outside [{}, {}]", address_width, kMinAddressWidth,
-        kMaxAddressWidth));
+    throw std::invalid_argument(fmt::format("PhysicalMemory: address width {} is outside [{}, {}]",
+                                            address_width, kMinAddressWidth, kMaxAddressWidth));
   }
   limit_ = std::uint64_t{1} << width_;
 }
 
-PhysicalMemory::~PhysicalMemory() { destroy(); }
+PhysicalMemory::~PhysicalMemory() {
+  destroy();
+}
 
 PhysicalMemory::PhysicalMemory(PhysicalMemory&& other) noexcept
     : width_(other.width_),
@@ -104,6 +105,28 @@ std::uint8_t* PhysicalMemory::lookup_or_create(std::uint64_t pfn) {
     }
     node = static_cast<Node*>(slot);
   }
+}
+
+Error PhysicalMemory::read_out_of_range(std::uint64_t pa, std::size_t size) const {
+  return Error{
+      ErrorCode::kOutOfRange,
+      fmt::format("physical read of {} bytes at {:#x} beyond the {}-bit width", size, pa, width_)};
+}
+
+bool PhysicalMemory::read_slow(std::uint64_t pa, void* out, std::size_t size) const {
+  if (!contains(pa, size)) return false;
+  const std::uint64_t offset = pa & (kFrameSize - 1);
+  if (offset + size <= kFrameSize) {
+    const std::uint8_t* f = frame_for_read(pa);
+    if (f == nullptr) {
+      std::memset(out, 0, size);
+    } else {
+      std::memcpy(out, f + offset, size);
+    }
+    return true;
+  }
+  (void)read_bytes(pa, std::span<std::byte>(static_cast<std::byte*>(out), size));
+  return true;
 }
 
 Status PhysicalMemory::read_bytes(std::uint64_t pa, std::span<std::byte> out) const {

@@ -86,6 +86,10 @@ class PhysicalMemory {
     std::uint8_t* frame = nullptr;
   };
 
+  // The kOutOfRange error of a scalar read of `size` bytes at pa (kept out of line).
+  Error read_out_of_range(std::uint64_t pa, std::size_t size) const;
+  // read_into beyond the fast path: width check, untouched frames, frame crossings.
+  bool read_slow(std::uint64_t pa, void* out, std::size_t size) const;
   std::uint8_t* lookup(std::uint64_t pfn) const;
   std::uint8_t* lookup_or_create(std::uint64_t pfn);
   void destroy();
@@ -105,35 +109,30 @@ class PhysicalMemory {
   mutable std::array<Recent, kRecentSize> recent_{};
 };
 
+// Fast paths: an access inside one frame found in the recent-frame cache needs no width check
+// (a resident frame lies inside the width). Everything else goes out of line.
 template <class T>
 bool PhysicalMemory::read_into(std::uint64_t pa, T& out) const {
   static_assert(std::is_trivially_copyable_v<T>);
   static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
                 sizeof(T) == 16);
-  if (!contains(pa, sizeof(T))) return false;
+  const std::uint64_t pfn = pa >> kPageShift;
   const std::uint64_t offset = pa & (kFrameSize - 1);
-  if (offset + sizeof(T) <= kFrameSize) [[likely]] {
-    const std::uint8_t* f = frame_for_read(pa);
-    if (f == nullptr) {
-      out = T{};
-    } else {
-      std::memcpy(&out, f + offset, sizeof(T));
-    }
+  const Recent& r = recent_[pfn & (kRecentSize - 1)];
+  if (r.pfn == pfn && offset + sizeof(T) <= kFrameSize) [[likely]] {
+    std::memcpy(&out, r.frame + offset, sizeof(T));
     return true;
   }
-  std::array<std::byte, sizeof(T)> tmp{};
-  (void)read_bytes(pa, tmp);
-  std::memcpy(&out, tmp.data(), sizeof(T));
-  return true;
+  return read_slow(pa, &out, sizeof(T));
 }
 
 template <class T>
 Expected<T> PhysicalMemory::read(std::uint64_t pa) const {
   T out{};
-  if (!read_into(pa, out)) {
-    return make_error(ErrorCode::kOutOfRange, "physical read beyond the address width");
+  if (read_into(pa, out)) [[likely]] {
+    return out;
   }
-  return out;
+  return tl::unexpected<Error>(read_out_of_range(pa, sizeof(T)));
 }
 
 template <class T>
@@ -141,6 +140,13 @@ Status PhysicalMemory::write(std::uint64_t pa, const T& value) {
   static_assert(std::is_trivially_copyable_v<T>);
   static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
                 sizeof(T) == 16);
+  const std::uint64_t pfn = pa >> kPageShift;
+  const std::uint64_t offset = pa & (kFrameSize - 1);
+  const Recent& r = recent_[pfn & (kRecentSize - 1)];
+  if (r.pfn == pfn && offset + sizeof(T) <= kFrameSize) [[likely]] {
+    std::memcpy(r.frame + offset, &value, sizeof(T));
+    return {};
+  }
   std::array<std::byte, sizeof(T)> tmp;
   std::memcpy(tmp.data(), &value, sizeof(T));
   return write_bytes(pa, tmp);

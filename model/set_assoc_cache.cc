@@ -8,10 +8,14 @@ namespace vtdsim::model {
 
 std::string_view to_string(ReplacementPolicy policy) {
   switch (policy) {
-    case ReplacementPolicy::kLru: return "lru";
-    case ReplacementPolicy::kTreePlru: return "plru";
-    case ReplacementPolicy::kFifo: return "fifo";
-    case ReplacementPolicy::kRandom: return "random";
+    case ReplacementPolicy::kLru:
+      return "lru";
+    case ReplacementPolicy::kTreePlru:
+      return "plru";
+    case ReplacementPolicy::kFifo:
+      return "fifo";
+    case ReplacementPolicy::kRandom:
+      return "random";
   }
   return "?";
 }

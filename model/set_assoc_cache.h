@@ -16,6 +16,10 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "model/error.h"
 #include "model/stats.h"
 
@@ -77,12 +81,16 @@ class SetAssocCache {
     if (auto ok = geometry.validate(); !ok) throw std::invalid_argument(ok.error().message);
     set_mask_ = geometry.sets - 1;
     ways_ = geometry.ways;
+    set_bits_ = static_cast<unsigned>(std::countr_zero(geometry.sets));
     const std::size_t n = std::size_t{geometry.sets} * geometry.ways;
     keys_.resize(n);
     values_.resize(n);
     stamps_.assign(n, 0);
     valid_.assign(geometry.sets, 0);
     plru_.assign(geometry.sets, 0);
+    tag_stride_ = (ways_ + 15) & ~std::uint32_t{15};
+    tags_.assign(std::size_t{geometry.sets} * tag_stride_, 0);
+    if (geometry.policy == ReplacementPolicy::kTreePlru) init_plru_paths();
     rng_ = geometry.seed == 0 ? 0x9E3779B97F4A7C15ull : geometry.seed;
   }
 
@@ -93,8 +101,9 @@ class SetAssocCache {
   // Finds key; counts a lookup and a hit or miss and updates replacement state on a hit.
   Value* lookup(const Key& key) {
     ++stats_.lookups;
-    const std::uint32_t set = set_of(key);
-    const int way = find(set, key);
+    const Where at = locate(key);
+    const std::uint32_t set = at.set;
+    const int way = find(set, key, at.tag);
     if (way < 0) {
       ++stats_.misses;
       return nullptr;
@@ -106,16 +115,18 @@ class SetAssocCache {
 
   // Finds key without counting or touching replacement state.
   const Value* probe(const Key& key) const {
-    const std::uint32_t set = set_of(key);
-    const int way = find(set, key);
+    const Where at = locate(key);
+    const std::uint32_t set = at.set;
+    const int way = find(set, key, at.tag);
     return way < 0 ? nullptr : &values_[slot(set, static_cast<std::uint32_t>(way))];
   }
 
   // Inserts or replaces key. Returns true when a valid entry of another key was evicted.
   bool insert(const Key& key, const Value& value) {
     ++stats_.insertions;
-    const std::uint32_t set = set_of(key);
-    int way = find(set, key);
+    const Where at = locate(key);
+    const std::uint32_t set = at.set;
+    int way = find(set, key, at.tag);
     bool evicted = false;
     if (way < 0) {
       const std::uint64_t free = ~valid_[set] & way_mask();
@@ -127,6 +138,7 @@ class SetAssocCache {
         ++stats_.evictions;
       }
       valid_[set] |= std::uint64_t{1} << way;
+      tags_[std::size_t{set} * tag_stride_ + uway(way)] = at.tag;
       if (geometry_.policy == ReplacementPolicy::kFifo) stamps_[slot(set, uway(way))] = ++clock_;
     }
     keys_[slot(set, uway(way))] = key;
@@ -137,8 +149,9 @@ class SetAssocCache {
 
   // Removes key if present.
   bool erase(const Key& key) {
-    const std::uint32_t set = set_of(key);
-    const int way = find(set, key);
+    const Where at = locate(key);
+    const std::uint32_t set = at.set;
+    const int way = find(set, key, at.tag);
     if (way < 0) return false;
     valid_[set] &= ~(std::uint64_t{1} << way);
     ++stats_.invalidations;
@@ -200,15 +213,40 @@ class SetAssocCache {
   std::uint64_t way_mask() const {
     return ways_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << ways_) - 1;
   }
-  std::uint32_t set_of(const Key& key) const {
-    return static_cast<std::uint32_t>(index_(key)) & set_mask_;
+  // The set of a key and its 8-bit tag: a filter over the set's ways so that a lookup compares
+  // (usually) one key instead of all of them. The tag mixes the hash bits above the set index.
+  struct Where {
+    std::uint32_t set;
+    std::uint8_t tag;
+  };
+  Where locate(const Key& key) const {
+    const std::uint64_t h = index_(key);
+    return Where{static_cast<std::uint32_t>(h) & set_mask_,
+                 static_cast<std::uint8_t>(((h >> set_bits_) * 0x9E3779B97F4A7C15ull) >> 56)};
+  }
+  // Ways of `set` whose tag equals t (valid or not).
+  std::uint64_t tag_matches(std::uint32_t set, std::uint8_t t) const {
+    const std::uint8_t* p = &tags_[std::size_t{set} * tag_stride_];
+    std::uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i needle = _mm_set1_epi8(static_cast<char>(t));
+    for (std::uint32_t c = 0; c < tag_stride_; c += 16) {
+      const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c));
+      const auto bits =
+          static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)));
+      m |= std::uint64_t{bits} << c;
+    }
+#else
+    for (std::uint32_t w = 0; w < ways_; ++w) m |= std::uint64_t{p[w] == t} << w;
+#endif
+    return m;
   }
   std::size_t slot(std::uint32_t set, std::uint32_t way) const {
     return std::size_t{set} * ways_ + way;
   }
-  int find(std::uint32_t set, const Key& key) const {
+  int find(std::uint32_t set, const Key& key, std::uint8_t tag) const {
     const Key* k = &keys_[std::size_t{set} * ways_];
-    std::uint64_t v = valid_[set];
+    std::uint64_t v = valid_[set] & tag_matches(set, tag);
     while (v != 0) {
       const int way = std::countr_zero(v);
       if (k[way] == key) return way;
@@ -221,26 +259,30 @@ class SetAssocCache {
       case ReplacementPolicy::kLru:
         stamps_[slot(set, way)] = ++clock_;
         return;
-      case ReplacementPolicy::kTreePlru: {
-        // Heap-ordered tree of ways-1 bits; a bit names the half to evict from next.
-        const unsigned levels = static_cast<unsigned>(std::countr_zero(ways_));
-        std::uint64_t bits = plru_[set];
-        std::uint32_t node = 1;
-        for (unsigned l = 0; l < levels; ++l) {
-          const std::uint32_t dir = (way >> (levels - 1 - l)) & 1u;
-          if (dir == 0) {
-            bits |= std::uint64_t{1} << node;  // evict from the right half next
-          } else {
-            bits &= ~(std::uint64_t{1} << node);
-          }
-          node = 2 * node + dir;
-        }
-        plru_[set] = bits;
+      case ReplacementPolicy::kTreePlru:
+        // Every node on the way's path points away from it (precomputed per way).
+        plru_[set] = (plru_[set] & ~plru_path_[way]) | plru_away_[way];
         return;
-      }
       case ReplacementPolicy::kFifo:
       case ReplacementPolicy::kRandom:
         return;
+    }
+  }
+  // Tree-PLRU: a heap-ordered tree of ways-1 bits per set; a bit names the half to evict from
+  // next (0 = left). plru_path_[w] has the bits of w's path, plru_away_[w] those of them that
+  // must be 1 to point away from w.
+  void init_plru_paths() {
+    const unsigned levels = static_cast<unsigned>(std::countr_zero(ways_));
+    plru_path_.assign(ways_, 0);
+    plru_away_.assign(ways_, 0);
+    for (std::uint32_t way = 0; way < ways_; ++way) {
+      std::uint32_t node = 1;
+      for (unsigned l = 0; l < levels; ++l) {
+        const std::uint32_t dir = (way >> (levels - 1 - l)) & 1u;
+        plru_path_[way] |= std::uint64_t{1} << node;
+        if (dir == 0) plru_away_[way] |= std::uint64_t{1} << node;  // evict right next
+        node = 2 * node + dir;
+      }
     }
   }
   std::uint32_t victim(std::uint32_t set) {
@@ -278,12 +320,17 @@ class SetAssocCache {
   CacheGeometry geometry_;
   IndexFn index_;
   std::uint32_t set_mask_ = 0;
+  unsigned set_bits_ = 0;
   std::uint32_t ways_ = 1;
+  std::uint32_t tag_stride_ = 16;  // bytes of tags per set (ways rounded up to 16)
   std::vector<Key> keys_;
   std::vector<Value> values_;
   std::vector<std::uint64_t> stamps_;  // LRU: last use; FIFO: insertion
   std::vector<std::uint64_t> valid_;   // one bit a way, per set
   std::vector<std::uint64_t> plru_;    // tree bits per set (bit i = heap node i)
+  std::vector<std::uint64_t> plru_path_;
+  std::vector<std::uint64_t> plru_away_;
+  std::vector<std::uint8_t> tags_;  // per set, tag_stride_ bytes: the tag of each way
   std::uint64_t clock_ = 0;
   std::uint64_t rng_ = 1;
   CacheStats stats_;

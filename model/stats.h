@@ -42,10 +42,10 @@ struct StatRow {
 template <class S>
 void append_stats(std::vector<StatRow>& rows, std::string_view prefix, const S& s) {
   for (const auto& f : S::kFields) {
-    std::string name = prefix.empty() ? std::string(f.name)
-                                      : std::string(prefix) + "." + std::string(f.name);
-    rows.push_back(StatRow{std::move(name), std::string(f.unit), std::string(f.description),
-                           s.*(f.member)});
+    std::string name =
+        prefix.empty() ? std::string(f.name) : std::string(prefix) + "." + std::string(f.name);
+    rows.push_back(
+        StatRow{std::move(name), std::string(f.unit), std::string(f.description), s.*(f.member)});
   }
 }
 

@@ -17,8 +17,8 @@ struct SourceId {
   std::uint16_t raw = 0;
 
   static constexpr SourceId make(unsigned bus, unsigned dev, unsigned fn) {
-    return SourceId{static_cast<std::uint16_t>(((bus & 0xFFu) << 8) | ((dev & 0x1Fu) << 3) |
-                                               (fn & 0x7u))};
+    return SourceId{
+        static_cast<std::uint16_t>(((bus & 0xFFu) << 8) | ((dev & 0x1Fu) << 3) | (fn & 0x7u))};
   }
   constexpr unsigned bus() const { return raw >> 8; }
   constexpr unsigned dev() const { return (raw >> 3) & 0x1Fu; }

@@ -4,7 +4,7 @@
 # Rank of each folder; a file in folder A may include "B/..." only if B == A or
 # rank(B) < rank(A). Folders of equal rank never include each other (pci never sees iommu).
 set(ranks model=0 irq_remap=1 pci=1 iommu=2 platform=3 host=4 passthrough=5 workload=6 tools=7
-          bench=8 tests=8 fuzz=8)
+          tests=8 bench=9 fuzz=9)
 set(known_folders)
 foreach(entry ${ranks})
   string(REPLACE "=" ";" kv ${entry})
