@@ -230,6 +230,10 @@ class SetAssocCache {
     std::uint64_t m = 0;
 #if defined(__SSE2__)
     const __m128i needle = _mm_set1_epi8(static_cast<char>(t));
+    if (tag_stride_ == 16) {  // up to 16 ways: one compare, no loop
+      const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)));
+    }
     for (std::uint32_t c = 0; c < tag_stride_; c += 16) {
       const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c));
       const auto bits =

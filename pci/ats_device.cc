@@ -1,4 +1,5 @@
 // ATS device with a device-TLB (see ats_device.h).
+// Spec sections and what is not modelled: see pci/ats_device.h.
 #include "pci/ats_device.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // BAR encodings (PCI 3.0 §6.2.5.1).
+// Spec sections and what is not modelled: see pci/bar.h.
 #include "pci/bar.h"
 
 #include <bit>

@@ -1,4 +1,5 @@
 // Type 1 header registers and bus-number bookkeeping (PCI-to-PCI Bridge Architecture 1.2 §3.2).
+// Spec sections and what is not modelled: see pci/bridge.h.
 #include "pci/bridge.h"
 
 #include "pci/topology.h"

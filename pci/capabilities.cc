@@ -1,4 +1,5 @@
 // Capability list builder and walkers (PCI 3.0 §6.7, PCIe 4.0 §7.6).
+// Spec sections and what is not modelled: see pci/capabilities.h.
 #include "pci/capabilities.h"
 
 #include <bit>

@@ -1,4 +1,5 @@
 // Configuration space storage and mask semantics (PCI 3.0 §6.1, PCIe 4.0 §7.4 register types).
+// Spec sections and what is not modelled: see pci/config_space.h.
 #include "pci/config_space.h"
 
 namespace vtdsim::pci {

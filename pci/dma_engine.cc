@@ -1,4 +1,5 @@
 // DMA engine test device (see dma_engine.h).
+// Spec sections and what is not modelled: see pci/dma_engine.h.
 #include "pci/dma_engine.h"
 
 #include "pci/mmio_regs.h"

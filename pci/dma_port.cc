@@ -1,4 +1,5 @@
 // DMA port: split, translate every piece, then touch memory (see dma_port.h).
+// Spec sections and what is not modelled: see pci/dma_port.h.
 #include "pci/dma_port.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // Function: config-space behaviour, BARs, MSI/MSI-X signalling (PCI 3.0 §6.2, §6.8).
+// Spec sections and what is not modelled: see pci/function.h.
 #include "pci/function.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // MSI-X table and PBA storage (PCI 3.0 §6.8.2).
+// Spec sections and what is not modelled: see pci/msix_table.h.
 #include "pci/msix_table.h"
 
 namespace vtdsim::pci {

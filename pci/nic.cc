@@ -1,4 +1,5 @@
 // NIC rings, data path and interrupt moderation (see nic.h).
+// Spec sections and what is not modelled: see pci/nic.h.
 #include "pci/nic.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // NVMe-style controller: registers, queues, admin and NVM commands (see nvme.h).
+// Spec sections and what is not modelled: see pci/nvme.h.
 #include "pci/nvme.h"
 
 #include <algorithm>
@@ -297,7 +298,10 @@ std::uint16_t Nvme::build_prps(const Sqe& cmd, std::uint64_t length, std::vector
   if ((prp2 & 7u) != 0) return st::kPrpOffsetInvalid;
   std::uint64_t list = prp2;
   std::uint64_t pages = (left + kPage - 1) / kPage;
-  while (pages > 0) {
+  // A list page whose only slot is the chain pointer makes no progress: bound the chain so a
+  // self-referencing list completes with an error instead of spinning.
+  for (std::uint64_t list_pages = 0; pages > 0; ++list_pages) {
+    if (list_pages > (length / kPage) + 1) return st::kInvalidField;
     const std::uint64_t slots = (kPage - (list & (kPage - 1))) / 8;
     const bool chained = pages > slots;
     const std::uint64_t n = chained ? slots : pages;

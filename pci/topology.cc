@@ -1,4 +1,5 @@
 // Buses, configuration routing, MMIO decode and DMA aliases (see topology.h).
+// Spec sections and what is not modelled: see pci/topology.h.
 #include "pci/topology.h"
 
 #include <string>

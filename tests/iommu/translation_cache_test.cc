@@ -243,8 +243,8 @@ TEST_F(Caches, FunctionMaskValues) {
   rig.remapper->invalidate_context_device(kDid, SourceId::make(5, 2, 0), 1);  // fn 0, 4
   EXPECT_EQ(rig.remapper->context_cache_entries(), 3u);
   warm();
-  rig.remapper->invalidate_context_device(kDid, SourceId::make(5, 2, 0), 2);  // fn 0,1,4,5
-  EXPECT_EQ(rig.remapper->context_cache_entries(), 2u);
+  rig.remapper->invalidate_context_device(kDid, SourceId::make(5, 2, 1), 2);  // fn 1,3,5,7
+  EXPECT_EQ(rig.remapper->context_cache_entries(), 1u);
   warm();
   rig.remapper->invalidate_context_device(kDid, SourceId::make(5, 2, 2), 3);  // all 8
   EXPECT_EQ(rig.remapper->context_cache_entries(), 0u);

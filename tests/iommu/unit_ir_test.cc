@@ -173,7 +173,7 @@ TEST_F(UnitIr, PostedInterruptNotificationDelivered) {
   ASSERT_EQ(rig_.interrupts.messages.size(), 1u);
   EXPECT_EQ(rig_.interrupts.messages[0].vector, 0xF2);
   EXPECT_EQ(rig_.interrupts.messages[0].destination, 5u);
-  EXPECT_EQ(rig_.memory.read<std::uint64_t>(kPid + 8).value(), 1ull << 1);  // PIR bit 0x61
+  EXPECT_EQ(rig_.memory.read<std::uint64_t>(kPid + 8).value(), 1ull << 33);  // PIR bit 0x61
   fire(9);  // ON already set: no second notification
   EXPECT_EQ(rig_.interrupts.messages.size(), 1u);
   EXPECT_EQ(rig_.unit.stats().posted_notifications, 1u);

@@ -206,6 +206,15 @@ TEST_F(NvmeTest, CommandErrors) {
   EXPECT_EQ(status(cqe(kAcq, 3)), nvme_status::kInvalidQueueDeletion);
 }
 
+TEST_F(NvmeTest, SelfReferencingPrpListCompletesWithAnError) {
+  create_io_queues();
+  const std::uint64_t list = 0x100FF8;  // one slot per page: the chain pointer
+  ASSERT_TRUE(memory.write<std::uint64_t>(list + translator.offset, list));
+  submit(1, io, rw(nvme_opcode::kRead, 1, 0, 24, 0x300000, list));
+  EXPECT_EQ(status(cqe(kIoCq, 0)), nvme_status::kInvalidField);
+  EXPECT_EQ(dev.stats().prp_list_reads, 5u);  // bounded by the transfer's page count + 2
+}
+
 TEST_F(NvmeTest, IdentifyNamespace) {
   auto id = command(nvme_opcode::kIdentify, 1);
   id.set<nvme_sqe::NSID>(1);
