@@ -54,10 +54,14 @@ void run_hits(benchmark::State& state, std::uint64_t iova) {
   }
 }
 
-void BM_TranslateIotlbHit4K(benchmark::State& state) { run_hits(state, 0x1000'0123); }
+void BM_TranslateIotlbHit4K(benchmark::State& state) {
+  run_hits(state, 0x1000'0123);
+}
 BENCHMARK(BM_TranslateIotlbHit4K);
 
-void BM_TranslateIotlbHit2M(benchmark::State& state) { run_hits(state, 0x4012'3456); }
+void BM_TranslateIotlbHit2M(benchmark::State& state) {
+  run_hits(state, 0x4012'3456);
+}
 BENCHMARK(BM_TranslateIotlbHit2M);
 
 // Hits rotating over 64 cached 4 KiB pages: every request is to another page than the one

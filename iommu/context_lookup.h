@@ -1,7 +1,8 @@
 // Legacy root/context lookup (spec 4.x §3.4.2, §9.1, §9.3; facts §3.1, §3.2, §5.1): reads the
 // root entry for the bus and the context entry for devfn, checks P, reserved bits, TT and AW
 // against CAP/ECAP, and decodes what translation needs (FPD, TT, levels, DID, SLPTPTR).
-// Not modelled: scalable-mode root/context entries (TTM = 01).
+// Scalable-mode root/context entries (TTM = 01) are fetched by pasid_lookup.h into the same
+// ContextInfo (its scalable fields).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 
 namespace vtdsim::iommu {
 
-// A decoded legacy context entry, as the context cache holds it.
+// A decoded legacy or scalable-mode context entry, as the context caches hold it.
 struct ContextInfo {
   std::uint64_t slptptr = 0;  // second-stage root table (TT 00/01)
   std::uint16_t did = 0;
@@ -23,6 +24,14 @@ struct ContextInfo {
   bool present = false;     // false: a caching-mode negative entry (fault 0x02)
   bool fpd = false;
   bool translating = false;  // present with TT 00/01: requests walk the second stage
+  // Scalable-mode context entry fields (facts §3.3); scalable = false for legacy entries.
+  bool scalable = false;
+  bool dte = false;     // device-TLB (ATS) allowed
+  bool paside = false;  // requests with PASID allowed
+  bool pre = false;
+  std::uint8_t pdts = 0;
+  std::uint32_t rid_pasid = 0;
+  std::uint64_t pasid_dir = 0;  // PASIDDIRPTR
 };
 
 struct ContextFetch {

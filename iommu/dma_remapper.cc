@@ -20,6 +20,14 @@ namespace vtdsim::iommu {
 
 using model::Cycle;
 
+// MODEL: walk sharing. The in-flight table of (DID, page) → completion is folded into the
+// caches: every IOTLB and context-cache entry carries the completion cycle (`ready`) of the
+// walk or fetch that filled it, so a request that finds an entry before that cycle completes
+// with it (pw_shared) instead of starting its own walk, at the cost of one compare on the hit
+// path. Hit/miss counters stay functional (a shared request counts as an IOTLB hit). Walks
+// that end in a fault fill nothing and are not shared; paging-structure-cache entries are
+// usable at once.
+
 namespace {
 
 // Per-reason fault counters, indexed by legacy fault code (0x01..0x0E).
@@ -36,14 +44,12 @@ void set_completion(model::Translation& t, Cycle arrival, Cycle completion) {
   t.latency = completion - arrival;
 }
 
-void set_ok(model::Translation& t, std::uint64_t hpa, std::uint64_t page_size,
-            std::uint8_t perms) {
+void set_ok(model::Translation& t, std::uint64_t hpa, std::uint64_t page_size, std::uint8_t perms) {
   t.status = model::TranslationStatus::kOk;
   t.hpa = hpa;
   t.page_size = page_size;
-  t.permissions = model::Permissions{.read = (perms & kPermR) != 0,
-                                     .write = (perms & kPermW) != 0,
-                                     .execute = false};
+  t.permissions = model::Permissions{
+      .read = (perms & kPermR) != 0, .write = (perms & kPermW) != 0, .execute = false};
 }
 
 }  // namespace
@@ -74,10 +80,10 @@ struct DmaRemapper::Impl {
   // What the pipeline knows once the context is resolved.
   struct Ctx {
     const ContextInfo& info;
-    Cycle base;        // cycle the lookups so far complete
-    Cycle ready;       // completion of an in-flight fill this request relies on
-    Cycle fetch;       // walker cycles of a root/context fetch still to run (context miss)
-    bool fill;         // the context was fetched: fill the context cache
+    Cycle base;   // cycle the lookups so far complete
+    Cycle ready;  // completion of an in-flight fill this request relies on
+    Cycle fetch;  // walker cycles of a root/context fetch still to run (context miss)
+    bool fill;    // the context was fetched: fill the context cache
   };
 
   void fault(RemapResult& r, FaultReason reason, bool fpd) {
@@ -112,8 +118,7 @@ struct DmaRemapper::Impl {
   [[gnu::noinline]] void walk(const model::DmaRequest& req, const Ctx& ctx, RemapResult& r);
   [[gnu::noinline]] void finish(const model::DmaRequest& req, const Ctx& ctx, Cycle at,
                                 model::Translation& t);
-  [[gnu::noinline]] void iotlb_stage(const model::DmaRequest& req, const Ctx& ctx,
-                                     RemapResult& r);
+  [[gnu::noinline]] void iotlb_stage(const model::DmaRequest& req, const Ctx& ctx, RemapResult& r);
   [[gnu::noinline]] void general(const model::DmaRequest& req, const RootState& root,
                                  RemapResult& r);
   Ctx context_hit(const model::DmaRequest& req, const ContextCacheEntry& ce) const;
@@ -122,16 +127,20 @@ struct DmaRemapper::Impl {
 // Hot path: an untranslated request without PASID, a context-cache hit on a translating
 // context and an IOTLB hit: a few loads and compares. Everything else branches out of line
 // into the general pipeline, which counts and times exactly the same way.
+// MODEL: every request looks up the context cache (it yields the DID that tags the IOTLB), then
+// the IOTLB, one after the other: a hit costs context_cache_lookup + iotlb_lookup.
 inline void DmaRemapper::Impl::translate(const model::DmaRequest& req, const RootState& root,
                                          RemapResult& r) {
   const bool plain = !req.has_pasid && !in_interrupt_window(req.address) &&
                      root.translation_enabled && root.root_table_pointer_set && root.ttm == 0 &&
                      req.address_type == model::AddressType::kUntranslated;
-  if (!plain) [[unlikely]] return general(req, root, r);
+  if (!plain) [[unlikely]]
+    return general(req, root, r);
   ++stats.translations;
   ++stats.ctxt_cache_lookup;
   const ContextCacheEntry* ce = contexts.lookup(req.source_id);
-  if (ce == nullptr) [[unlikely]] return context_miss(req, root, r);
+  if (ce == nullptr) [[unlikely]]
+    return context_miss(req, root, r);
   ++stats.ctxt_cache_hit;
   const ContextInfo& info = ce->info;
   if (!info.translating || (req.address >> info.width) != 0) [[unlikely]] {
@@ -140,7 +149,8 @@ inline void DmaRemapper::Impl::translate(const model::DmaRequest& req, const Roo
   ++stats.iotlb_lookup;
   unsigned cls = 0;
   const IotlbEntry* e = iotlb.lookup(info.did, req.address, cls);
-  if (e == nullptr) [[unlikely]] return walk(req, context_hit(req, *ce), r);
+  if (e == nullptr) [[unlikely]]
+    return walk(req, context_hit(req, *ce), r);
   ++stats.iotlb_hit;
   if (cls != 0) [[unlikely]] {
     stats.iotlb_hit_2m += cls == 1;
@@ -153,7 +163,8 @@ inline void DmaRemapper::Impl::translate(const model::DmaRequest& req, const Roo
   if (ready > at) ++stats.pw_shared;
   set_completion(t, req.arrival, std::max(at, ready));
   const std::uint8_t need = req.access == model::AccessType::kWrite ? kPermW : kPermR;
-  if ((e->perms & need) == 0) [[unlikely]] return fault(r, permission_fault(e->perms, need), info.fpd);
+  if ((e->perms & need) == 0) [[unlikely]]
+    return fault(r, permission_fault(e->perms, need), info.fpd);
   t.status = model::TranslationStatus::kOk;
   t.hpa = e->page_base | (req.address & e->offset_mask);
   t.page_size = e->offset_mask + 1;
@@ -285,13 +296,13 @@ void DmaRemapper::Impl::after_context(const model::DmaRequest& req, const Ctx& c
   return iotlb_stage(req, ctx, r);
 }
 
-void DmaRemapper::Impl::iotlb_stage(const model::DmaRequest& req, const Ctx& ctx,
-                                           RemapResult& r) {
+void DmaRemapper::Impl::iotlb_stage(const model::DmaRequest& req, const Ctx& ctx, RemapResult& r) {
   // --- IOTLB (§6.2.3) ---
   ++stats.iotlb_lookup;
   unsigned cls = 0;
   const IotlbEntry* e = iotlb.lookup(ctx.info.did, req.address, cls);
-  if (e == nullptr) [[unlikely]] return walk(req, ctx, r);
+  if (e == nullptr) [[unlikely]]
+    return walk(req, ctx, r);
   ++stats.iotlb_hit;
   if (cls != 0) [[unlikely]] {
     stats.iotlb_hit_2m += cls == 1;
@@ -314,8 +325,8 @@ void DmaRemapper::Impl::iotlb_stage(const model::DmaRequest& req, const Ctx& ctx
       [[unlikely]] {
     return fault(r, f, ctx.info.fpd);
   }
-  set_ok(t, e->perms == 0 ? 0 : e->page_base | (req.address & e->offset_mask),
-         e->offset_mask + 1, e->perms);
+  set_ok(t, e->perms == 0 ? 0 : e->page_base | (req.address & e->offset_mask), e->offset_mask + 1,
+         e->perms);
 }
 
 void DmaRemapper::Impl::walk(const model::DmaRequest& req, const Ctx& ctx, RemapResult& r) {
@@ -336,10 +347,18 @@ void DmaRemapper::Impl::walk(const model::DmaRequest& req, const Ctx& ctx, Remap
     if (const PwcEntry* p = pwc.lookup(level, info.did, req.address)) {
       start = WalkStart{.table = p->next_table, .level = level - 1, .perms = p->perms};
       switch (level) {
-        case 2: ++stats.slpwc_l2_hit; break;
-        case 3: ++stats.slpwc_l3_hit; break;
-        case 4: ++stats.slpwc_l4_hit; break;
-        default: ++stats.slpwc_l5_hit; break;
+        case 2:
+          ++stats.slpwc_l2_hit;
+          break;
+        case 3:
+          ++stats.slpwc_l3_hit;
+          break;
+        case 4:
+          ++stats.slpwc_l4_hit;
+          break;
+        default:
+          ++stats.slpwc_l5_hit;
+          break;
       }
       break;
     }
@@ -468,13 +487,21 @@ void DmaRemapper::invalidate_all() {
   impl_->pwc.invalidate_all();
 }
 
-const DmaRemapStats& DmaRemapper::stats() const { return impl_->stats; }
+const DmaRemapStats& DmaRemapper::stats() const {
+  return impl_->stats;
+}
 
-void DmaRemapper::reset_stats() { impl_->stats = DmaRemapStats{}; }
+void DmaRemapper::reset_stats() {
+  impl_->stats = DmaRemapStats{};
+}
 
-std::size_t DmaRemapper::context_cache_entries() const { return impl_->contexts.size(); }
+std::size_t DmaRemapper::context_cache_entries() const {
+  return impl_->contexts.size();
+}
 
-std::size_t DmaRemapper::iotlb_entries() const { return impl_->iotlb.size(); }
+std::size_t DmaRemapper::iotlb_entries() const {
+  return impl_->iotlb.size();
+}
 
 std::size_t DmaRemapper::pwc_entries(unsigned level) const {
   if (level < PagingStructureCache::kMinLevel || level > PagingStructureCache::kMaxLevel) return 0;

@@ -19,8 +19,8 @@ namespace vtdsim::iommu {
 
 // State latched by the register file that translation depends on.
 struct RootState {
-  std::uint64_t root_table = 0;      // RTADDR.RTA latched by SRTP (4 KiB aligned)
-  std::uint8_t ttm = 0;              // RTADDR.TTM latched by SRTP: 0 legacy, 1 scalable
+  std::uint64_t root_table = 0;         // RTADDR.RTA latched by SRTP (4 KiB aligned)
+  std::uint8_t ttm = 0;                 // RTADDR.TTM latched by SRTP: 0 legacy, 1 scalable
   bool root_table_pointer_set = false;  // GSTS.RTPS
   bool translation_enabled = false;     // GSTS.TES
 };
@@ -83,6 +83,22 @@ struct DmaRemapStats {
   std::uint64_t fault_0d = 0;
   std::uint64_t fault_0e = 0;
   std::uint64_t fault_other = 0;
+  // Scalable mode (TTM = 01).
+  std::uint64_t sm_translations = 0;
+  std::uint64_t pasid_cache_lookup = 0;
+  std::uint64_t pasid_cache_hit = 0;
+  std::uint64_t pasid_cache_miss = 0;
+  std::uint64_t pasid_fetch_reads = 0;
+  std::uint64_t fs_walks = 0;
+  std::uint64_t nested_walks = 0;
+  std::uint64_t ss_translations = 0;
+  std::uint64_t ss_mem_reads = 0;
+  std::uint64_t flpwc_hit = 0;
+  std::uint64_t ad_writes = 0;
+  std::uint64_t ats_translation_requests = 0;
+  std::uint64_t pasid_cache_inval = 0;
+  std::uint64_t p_iotlb_inval = 0;
+  std::uint64_t fault_sm = 0;
 
   using S = DmaRemapStats;
   static constexpr auto kFields = std::to_array<model::StatField<S>>({
@@ -125,8 +141,7 @@ struct DmaRemapStats {
        &S::ctxt_inval_domain},
       {"ctxt_inval_device", "invalidations", "device-selective context-cache invalidations",
        &S::ctxt_inval_device},
-      {"iotlb_inval_global", "invalidations", "global IOTLB invalidations",
-       &S::iotlb_inval_global},
+      {"iotlb_inval_global", "invalidations", "global IOTLB invalidations", &S::iotlb_inval_global},
       {"iotlb_inval_domain", "invalidations", "domain-selective IOTLB invalidations",
        &S::iotlb_inval_domain},
       {"iotlb_inval_page", "invalidations", "page-selective IOTLB invalidations",
@@ -149,6 +164,26 @@ struct DmaRemapStats {
       {"fault_0e", "faults", "output page in the interrupt address range", &S::fault_0e},
       {"fault_other", "faults", "faults with other reasons (e.g. PASID in legacy mode)",
        &S::fault_other},
+      {"sm_translations", "requests", "requests translated in scalable mode (TTM = 01)",
+       &S::sm_translations},
+      {"pasid_cache_lookup", "lookups", "PASID-cache lookups", &S::pasid_cache_lookup},
+      {"pasid_cache_hit", "lookups", "PASID-cache hits", &S::pasid_cache_hit},
+      {"pasid_cache_miss", "lookups", "PASID-cache misses (directory and entry fetched)",
+       &S::pasid_cache_miss},
+      {"pasid_fetch_reads", "reads", "PASID directory and table entry reads",
+       &S::pasid_fetch_reads},
+      {"fs_walks", "walks", "first-stage walks (first-stage only and nested)", &S::fs_walks},
+      {"nested_walks", "walks", "nested walks (first stage over second stage)", &S::nested_walks},
+      {"ss_translations", "walks", "second-stage translations in scalable mode (incl. nested)",
+       &S::ss_translations},
+      {"ss_mem_reads", "reads", "second-stage entry reads in scalable mode", &S::ss_mem_reads},
+      {"flpwc_hit", "lookups", "first-stage paging-structure-cache hits", &S::flpwc_hit},
+      {"ad_writes", "writes", "Accessed/Dirty write-backs to paging entries", &S::ad_writes},
+      {"ats_translation_requests", "requests", "ATS translation requests answered",
+       &S::ats_translation_requests},
+      {"pasid_cache_inval", "invalidations", "PASID-cache invalidations", &S::pasid_cache_inval},
+      {"p_iotlb_inval", "invalidations", "PASID-based IOTLB invalidations", &S::p_iotlb_inval},
+      {"fault_sm", "faults", "scalable-mode faults (codes 0x30 and above)", &S::fault_sm},
   });
 };
 
@@ -171,8 +206,7 @@ class DmaRemapper {
   // the spec requires (IH=1 keeps non-leaf entries).
   Granularity invalidate_iotlb_global();
   Granularity invalidate_iotlb_domain(std::uint16_t did);
-  Granularity invalidate_iotlb_page(std::uint16_t did, std::uint64_t address, unsigned am,
-                                    bool ih);
+  Granularity invalidate_iotlb_page(std::uint16_t did, std::uint64_t address, unsigned am, bool ih);
   // Drops every cached structure (SRTP, TE transitions).
   void invalidate_all();
 

@@ -10,9 +10,8 @@ Iotlb::Iotlb(const UnitConfig& config) {
   if (config.sl_1g_pages) arrays_[2] = std::make_unique<Array>(config.iotlb);
 }
 
-IotlbEntry* Iotlb::lookup_arrays(std::uint16_t did, std::uint64_t iova, unsigned& size_class) {
-  memo_ = nullptr;
-  for (unsigned c = 0; c < kSizes; ++c) {
+IotlbEntry* Iotlb::lookup_superpages(std::uint16_t did, std::uint64_t iova, unsigned& size_class) {
+  for (unsigned c = 1; c < kSizes; ++c) {
     if ((filled_ & (1u << c)) == 0) continue;
     const std::uint64_t k = key(did, iova, c);
     if (IotlbEntry* e = arrays_[c]->lookup(k)) {
@@ -69,8 +68,8 @@ std::size_t Iotlb::invalidate_domain(std::uint16_t did) {
   std::size_t n = 0;
   for (auto& a : arrays_) {
     if (a == nullptr) continue;
-    n += a->invalidate_if(
-        [did](std::uint64_t k, const IotlbEntry&) { return (k & 0xFFFF) == did; });
+    n +=
+        a->invalidate_if([did](std::uint64_t k, const IotlbEntry&) { return (k & 0xFFFF) == did; });
   }
   refresh_filled();
   return n;

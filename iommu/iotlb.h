@@ -15,10 +15,10 @@
 namespace vtdsim::iommu {
 
 struct IotlbEntry {
-  std::uint64_t page_base = 0;    // output page address
-  std::uint64_t offset_mask = 0;  // page size - 1
-  model::Cycle ready = 0;         // completion of the walk that filled it (in-flight sharing)
-  std::uint8_t perms = 0;         // kPermR | kPermW; 0 is a caching-mode not-present entry
+  std::uint64_t page_base = 0;     // output page address
+  std::uint64_t offset_mask = 0;   // page size - 1
+  model::Cycle ready = 0;          // completion of the walk that filled it (in-flight sharing)
+  std::uint8_t perms = 0;          // kPermR | kPermW; 0 is a caching-mode not-present entry
   model::Permissions permissions;  // perms as the translation reports them
 };
 
@@ -44,7 +44,19 @@ class Iotlb {
       size_class = memo_class_;
       return memo_;
     }
-    return lookup_arrays(did, iova, size_class);
+    // 4 KiB entries first, inline; the superpage arrays out of line.
+    memo_ = nullptr;
+    if ((filled_ & 1u) != 0) {
+      const std::uint64_t k = key(did, iova, 0);
+      if (IotlbEntry* e = arrays_[0]->lookup(k)) [[likely]] {
+        size_class = 0;
+        memo_ = e;
+        memo_page_ = k;
+        memo_class_ = 0;
+        return e;
+      }
+    }
+    return lookup_superpages(did, iova, size_class);
   }
   // Finds without counting or touching replacement state.
   const IotlbEntry* probe(std::uint16_t did, std::uint64_t iova, unsigned& size_class) const;
@@ -71,7 +83,7 @@ class Iotlb {
     std::uint64_t operator()(std::uint64_t k) const { return (k >> 16) ^ (k & 0xFFFF); }
   };
   using Array = model::SetAssocCache<std::uint64_t, IotlbEntry, Index>;
-  IotlbEntry* lookup_arrays(std::uint16_t did, std::uint64_t iova, unsigned& size_class);
+  IotlbEntry* lookup_superpages(std::uint16_t did, std::uint64_t iova, unsigned& size_class);
   void refresh_filled();
 
   std::array<std::unique_ptr<Array>, kSizes> arrays_;

@@ -64,10 +64,16 @@ inline constexpr unsigned kIndexBits = 9;
 }  // namespace sl_entry
 
 // AGAW arithmetic (§3.6; facts §4.1): AW code n ⇒ n + 2 levels, 30 + 9n address bits.
-constexpr unsigned levels_for_aw(unsigned aw) { return aw + 2; }
-constexpr unsigned width_for_aw(unsigned aw) { return 30 + 9 * aw; }
+constexpr unsigned levels_for_aw(unsigned aw) {
+  return aw + 2;
+}
+constexpr unsigned width_for_aw(unsigned aw) {
+  return 30 + 9 * aw;
+}
 // Shift of the address bits translated below a level-L entry (L1 → 12, L2 → 21, ...).
-constexpr unsigned level_shift(unsigned level) { return 12 + 9 * (level - 1); }
+constexpr unsigned level_shift(unsigned level) {
+  return 12 + 9 * (level - 1);
+}
 constexpr std::uint64_t level_page_size(unsigned level) {
   return std::uint64_t{1} << level_shift(level);
 }

@@ -20,8 +20,8 @@ inline constexpr std::uint8_t kPermRW = kPermR | kPermW;
 
 // Where a walk starts: the root table, or a table found through a paging-structure cache.
 struct WalkStart {
-  std::uint64_t table = 0;  // 4 KiB-aligned table holding the level-`level` entry
-  unsigned level = 4;       // level of the first entry read (5..1)
+  std::uint64_t table = 0;       // 4 KiB-aligned table holding the level-`level` entry
+  unsigned level = 4;            // level of the first entry read (5..1)
   std::uint8_t perms = kPermRW;  // permissions accumulated above that level
 };
 

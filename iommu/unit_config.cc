@@ -71,6 +71,9 @@ std::uint64_t UnitConfig::ecap() const {
   v = ecap::SLTS::set(v, bit(ss_translation));
   v = ecap::FLTS::set(v, bit(fs_translation));
   v = ecap::RPS::set(v, bit(rid_pasid));
+  v = ecap::ERS::set(v, bit(execute_requests));
+  v = ecap::EAFS::set(v, bit(eafs));
+  v = ecap::SMPWCS::set(v, bit(scalable_mode && sm_page_walk_coherent));
   return v;
 }
 
@@ -113,8 +116,11 @@ Status UnitConfig::validate() const {
   if (!interrupt_remapping && (eim || posted_interrupts)) {
     return invalid("eim and posted_interrupts need interrupt_remapping");
   }
-  if (!scalable_mode && (ss_translation || fs_translation || ss_ad || rid_pasid)) {
-    return invalid("ss_translation/fs_translation/ss_ad/rid_pasid need scalable_mode");
+  if (!scalable_mode && (ss_translation || fs_translation || ss_ad || rid_pasid || eafs)) {
+    return invalid("ss_translation/fs_translation/ss_ad/rid_pasid/eafs need scalable_mode");
+  }
+  if (nested && scalable_mode && !(ss_translation && fs_translation)) {
+    return invalid("nested in scalable mode needs ss_translation and fs_translation");
   }
   if (auto s = check_geometry(context_cache, "context_cache"); !s) return s;
   if (auto s = check_geometry(iotlb, "iotlb"); !s) return s;

@@ -55,6 +55,9 @@ struct UnitConfig {
   bool fs_translation = false;  // FLTS
   bool ss_ad = false;           // SLADS
   bool rid_pasid = false;       // RPS
+  bool execute_requests = false;  // ERS: requests with ER=1 honoured (else fault 0x5C)
+  bool eafs = false;              // EAFS: PASID-entry EAFE allowed
+  bool sm_page_walk_coherent = true;  // SMPWCS: scalable-mode walks snoop (advertised with SMTS)
 
   // Host address width: pointer bits at or above it are reserved in tables.
   unsigned host_address_width = 46;

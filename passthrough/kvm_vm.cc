@@ -12,7 +12,14 @@ namespace vtdsim::passthrough {
 
 void EventFd::signal() {
   ++count_;
-  for (auto& c : consumers_) c();
+  // A consumer may bind or unbind while running: iterate by index over the current size.
+  const std::size_t n = consumers_.size();
+  for (std::size_t i = 0; i < n && i < consumers_.size(); ++i) {
+    if (consumers_[i]) {
+      auto c = consumers_[i];
+      c();
+    }
+  }
 }
 
 std::size_t EventFd::bind(std::function<void()> consumer) {
@@ -83,7 +90,11 @@ Status KvmVm::set_memslot(const Memslot& slot) {
     if (existing == slots_.end()) {
       return make_error(ErrorCode::kNotFound, fmt::format("memslot {} does not exist", slot.slot));
     }
+    const Memslot before = *existing;
     slots_.erase(existing);
+    for (auto& l : listeners_) {
+      if (l.memslot_changed) l.memslot_changed(&before, nullptr);
+    }
     return {};
   }
   if (!memory_->contains(slot.hpa, slot.size)) {
@@ -100,10 +111,15 @@ Status KvmVm::set_memslot(const Memslot& slot) {
                                     slot.slot, slot.gpa, slot.size, s.slot, s.gpa, s.size));
     }
   }
+  std::optional<Memslot> before;
   if (existing != slots_.end()) {
+    before = *existing;
     *existing = slot;
   } else {
     slots_.push_back(slot);
+  }
+  for (auto& l : listeners_) {
+    if (l.memslot_changed) l.memslot_changed(before ? &*before : nullptr, &slot);
   }
   return {};
 }
@@ -145,13 +161,17 @@ Status KvmVm::read_guest(std::uint64_t gpa, std::span<std::byte> bytes) const {
 }
 
 Status KvmVm::set_msi_route(std::uint32_t gsi, MsiRoute route) {
+  bool found = false;
   for (auto& [g, r] : routes_) {
     if (g == gsi) {
       r = route;
-      return {};
+      found = true;
     }
   }
-  routes_.emplace_back(gsi, route);
+  if (!found) routes_.emplace_back(gsi, route);
+  for (auto& l : listeners_) {
+    if (l.route_changed) l.route_changed(gsi);
+  }
   return {};
 }
 
@@ -182,11 +202,52 @@ void KvmVm::inject_msi(std::uint64_t address, std::uint32_t data) {
 
 Status KvmVm::add_irqfd(EventFd& fd, std::uint32_t gsi) {
   if (auto r = route(gsi); !r) return tl::unexpected(r.error());
-  fd.bind([this, gsi] {
+  for (const auto& i : irqfds_) {
+    if (i.fd == &fd) {
+      return make_error(ErrorCode::kBusy,
+                        fmt::format("eventfd is already an irqfd (GSI {}) of this VM", i.gsi));
+    }
+  }
+  const std::size_t consumer = fd.bind([this, gsi] {
     ++stats_.irqfd_signals;
     if (auto r = route(gsi)) inject_msi(r->address, r->data);
   });
+  irqfds_.push_back(Irqfd{&fd, gsi, consumer});
+  for (auto& l : listeners_) {
+    if (l.irqfd_added) l.irqfd_added(fd, gsi);
+  }
   return {};
+}
+
+Status KvmVm::remove_irqfd(EventFd& fd, std::uint32_t gsi) {
+  auto it = std::find_if(irqfds_.begin(), irqfds_.end(),
+                         [&](const Irqfd& i) { return i.fd == &fd && i.gsi == gsi; });
+  if (it == irqfds_.end()) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("no irqfd for GSI {} on that eventfd", gsi));
+  }
+  fd.unbind(it->consumer);
+  irqfds_.erase(it);
+  for (auto& l : listeners_) {
+    if (l.irqfd_removed) l.irqfd_removed(fd, gsi);
+  }
+  return {};
+}
+
+std::optional<std::uint32_t> KvmVm::irqfd_gsi(const EventFd& fd) const {
+  for (const auto& i : irqfds_) {
+    if (i.fd == &fd) return i.gsi;
+  }
+  return std::nullopt;
+}
+
+std::size_t KvmVm::add_listener(KvmListener listener) {
+  listeners_.push_back(std::move(listener));
+  return listeners_.size() - 1;
+}
+
+void KvmVm::remove_listener(std::size_t id) {
+  if (id < listeners_.size()) listeners_[id] = KvmListener{};
 }
 
 unsigned KvmVm::sync_pir(Vcpu& vcpu) {

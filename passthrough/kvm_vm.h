@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "model/frame_allocator.h"
 #include "model/interrupt_sink.h"
 #include "model/physical_memory.h"
+#include "model/stats.h"
 #include "platform/local_apic.h"
 
 namespace vtdsim::passthrough {
@@ -44,7 +46,16 @@ class EventFd {
   std::uint64_t count() const { return count_; }
   // Adds a consumer; returns its index.
   std::size_t bind(std::function<void()> consumer);
+  // Removes the consumer with that index (other indexes stay valid).
+  void unbind(std::size_t index) {
+    if (index < consumers_.size()) consumers_[index] = nullptr;
+  }
   void unbind_all() { consumers_.clear(); }
+  std::size_t consumers() const {
+    std::size_t n = 0;
+    for (const auto& c : consumers_) n += c ? 1u : 0u;
+    return n;
+  }
 
  private:
   std::uint64_t count_ = 0;
@@ -92,6 +103,15 @@ class Vcpu {
   platform::LocalApic apic_;
 };
 
+// What other KVM components (the VFIO irq-bypass consumer, legacy assignment) watch.
+struct KvmListener {
+  std::function<void(EventFd& fd, std::uint32_t gsi)> irqfd_added;
+  std::function<void(EventFd& fd, std::uint32_t gsi)> irqfd_removed;
+  std::function<void(std::uint32_t gsi)> route_changed;
+  // A memslot changed: before is null for a new slot, after is null for a deleted one.
+  std::function<void(const Memslot* before, const Memslot* after)> memslot_changed;
+};
+
 class KvmVm {
  public:
   // Allocates guest RAM and the posted-interrupt descriptors from `frames`.
@@ -117,8 +137,16 @@ class KvmVm {
   // KVM_SIGNAL_MSI / injection of a compatibility-format guest MSI: delivered to the vCPU(s)
   // whose APIC id matches the destination.
   void inject_msi(std::uint64_t address, std::uint32_t data);
-  // KVM_IRQFD: signalling `fd` injects `gsi`'s route. Error when the GSI has no route.
+  // KVM_IRQFD: signalling `fd` injects `gsi`'s route. Error when the GSI has no route or the
+  // eventfd is already an irqfd of this VM (EBUSY in KVM).
   Status add_irqfd(EventFd& fd, std::uint32_t gsi);
+  // KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. kNotFound when (fd, gsi) is not an irqfd.
+  Status remove_irqfd(EventFd& fd, std::uint32_t gsi);
+  // The GSI of the irqfd on fd, if any.
+  std::optional<std::uint32_t> irqfd_gsi(const EventFd& fd) const;
+  // Listeners are called after the change took effect; returns an id for remove_listener.
+  std::size_t add_listener(KvmListener listener);
+  void remove_listener(std::size_t id);
   Expected<MsiRoute> route(std::uint32_t gsi) const;
 
   // The host's posted-interrupt notification handler for host CPU `host_apic_id`: sync the
@@ -142,6 +170,13 @@ class KvmVm {
   std::vector<Memslot> slots_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   std::vector<std::pair<std::uint32_t, MsiRoute>> routes_;
+  struct Irqfd {
+    EventFd* fd;
+    std::uint32_t gsi;
+    std::size_t consumer;
+  };
+  std::vector<Irqfd> irqfds_;
+  std::vector<KvmListener> listeners_;  // removed ones are left empty
   KvmStats stats_;
 };
 

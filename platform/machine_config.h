@@ -30,7 +30,6 @@ namespace vtdsim::platform {
 inline constexpr std::uint64_t kMmioHoleBase = 0xC000'0000;
 inline constexpr std::uint64_t kHighRamBase = 0x1'0000'0000;
 inline constexpr std::uint64_t kUnitRegisterBase = 0xFED9'0000;
-inline constexpr std::uint64_t kUnitRegisterLimit = 0xFEE0'0000;  // exclusive
 
 // DMAR device scope entry types (§8.3.1).
 enum class ScopeType : std::uint8_t {
@@ -43,9 +42,9 @@ enum class ScopeType : std::uint8_t {
 // [secondary, subordinate]. Unnamed entries give the id or the bus range directly.
 struct DeviceScope {
   ScopeType type = ScopeType::kEndpoint;
-  std::string device;                 // a PciNode name; empty: use source_id / the bus range
-  model::SourceId source_id{};        // unnamed kEndpoint
-  std::uint8_t first_bus = 0;         // unnamed kSubHierarchy: buses [first_bus, last_bus]
+  std::string device;           // a PciNode name; empty: use source_id / the bus range
+  model::SourceId source_id{};  // unnamed kEndpoint
+  std::uint8_t first_bus = 0;   // unnamed kSubHierarchy: buses [first_bus, last_bus]
   std::uint8_t last_bus = 0;
 
   static DeviceScope endpoint(std::string name) {
@@ -73,8 +72,8 @@ struct RemappingUnitConfig {
 
 // One RMRR (§8.4): [base, limit] must stay identity-mapped for the listed endpoints.
 struct RmrrConfig {
-  std::uint64_t base = 0;   // 4 KiB aligned
-  std::uint64_t limit = 0;  // last byte: limit + 1 is 4 KiB aligned and above base
+  std::uint64_t base = 0;            // 4 KiB aligned
+  std::uint64_t limit = 0;           // last byte: limit + 1 is 4 KiB aligned and above base
   std::vector<DeviceScope> devices;  // kEndpoint entries, at least one
 };
 
@@ -108,8 +107,8 @@ struct PciNode {
   unsigned fn = 0;
   // Identity for bridges, kEndpoint and kDmaEngine; device_id 0 keeps the kind's default.
   pci::FunctionIdentity identity{0x8086, 0, 0, 0};
-  std::uint16_t acs = 0;       // ACS capability bits to add (pci::acs::kSv | ...); 0: none
-  bool conventional = false;   // kEndpoint: no PCI Express capability (conventional PCI)
+  std::uint16_t acs = 0;      // ACS capability bits to add (pci::acs::kSv | ...); 0: none
+  bool conventional = false;  // kEndpoint: no PCI Express capability (conventional PCI)
   std::optional<std::uint8_t> dma_alias_devfn;  // quirk alias on the same bus
   pci::NicConfig nic{};
   pci::NvmeConfig nvme{};
@@ -138,14 +137,14 @@ struct PciNode {
 };
 
 struct MachineConfig {
-  unsigned address_width = 46;                        // host physical address bits, [32, 52]
-  std::uint64_t ram_size = std::uint64_t{1} << 30;     // bytes, 4 KiB multiple
+  unsigned address_width = 46;                               // host physical address bits, [32, 52]
+  std::uint64_t ram_size = std::uint64_t{1} << 30;           // bytes, 4 KiB multiple
   std::uint64_t host_memory_size = std::uint64_t{64} << 20;  // frame allocator region
-  unsigned cpus = 4;                                  // host CPUs: APIC ids 0 .. cpus-1
-  std::vector<RemappingUnitConfig> units;             // DRHDs in table order
+  unsigned cpus = 4;                                         // host CPUs: APIC ids 0 .. cpus-1
+  std::vector<RemappingUnitConfig> units;                    // DRHDs in table order
   std::vector<RmrrConfig> rmrrs;
-  std::vector<PciNode> pci;                           // functions on the root bus (bus 0)
-  pci::EnumerationOptions enumeration{};              // BAR window and command enables
+  std::vector<PciNode> pci;               // functions on the root bus (bus 0)
+  pci::EnumerationOptions enumeration{};  // BAR window and command enables
 
   // End of RAM below the MMIO hole, and bytes of RAM above 4 GiB.
   std::uint64_t low_ram_end() const { return ram_size < kMmioHoleBase ? ram_size : kMmioHoleBase; }

@@ -242,4 +242,18 @@ Status ConfigTable::finish() const {
   return {};
 }
 
+Status read_float(ConfigTable& t, std::string_view key, double& field, double min, double max) {
+  auto v = t.get_float(key, field, min, max);
+  if (!v) return tl::unexpected(v.error());
+  field = *v;
+  return {};
+}
+
+Status read_bool(ConfigTable& t, std::string_view key, bool& field) {
+  auto v = t.get_bool(key, field);
+  if (!v) return tl::unexpected(v.error());
+  field = *v;
+  return {};
+}
+
 }  // namespace vtdsim::workload

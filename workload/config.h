@@ -78,4 +78,25 @@ class ConfigTable {
   std::set<std::string, std::less<>> used_;
 };
 
+// Helpers for readers of many knobs: each reads one key into `field` (its current value is
+// the default) and returns the error as a Status.
+template <class T>
+Status read_uint(ConfigTable& t, std::string_view key, T& field, std::uint64_t min,
+                 std::uint64_t max) {
+  auto v = t.get_uint(key, static_cast<std::uint64_t>(field), min, max);
+  if (!v) return tl::unexpected(v.error());
+  field = static_cast<T>(*v);
+  return {};
+}
+Status read_float(ConfigTable& t, std::string_view key, double& field, double min, double max);
+Status read_bool(ConfigTable& t, std::string_view key, bool& field);
+
+// Returns the error of a Status/Expected expression from the enclosing function.
+#define VTDSIM_TRY(expr)                                          \
+  do {                                                            \
+    if (auto vtdsim_st_ = (expr); !vtdsim_st_) {                  \
+      return tl::unexpected(std::move(vtdsim_st_).error());       \
+    }                                                             \
+  } while (false)
+
 }  // namespace vtdsim::workload

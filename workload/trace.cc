@@ -71,6 +71,10 @@ Expected<model::SourceId> parse_sid(std::string_view tok, std::string_view where
 
 }  // namespace
 
+Expected<model::SourceId> parse_source_id(std::string_view text, std::string_view where) {
+  return parse_sid(text, where);
+}
+
 Expected<bool> parse_trace_line(std::string_view line, std::string_view where, TraceRecord& out) {
   if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
   std::string_view rest = line;

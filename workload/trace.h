@@ -50,6 +50,8 @@ struct TraceRecord {
 // false for a blank/comment line; errors name `where` (e.g. "trace.txt:12") and the field.
 Expected<bool> parse_trace_line(std::string_view line, std::string_view where, TraceRecord& out);
 std::string format_trace_line(const TraceRecord& record);
+// "bb:dd.f" (hex) → source-id; errors name `where` and the field "source-id".
+Expected<model::SourceId> parse_source_id(std::string_view text, std::string_view where);
 
 enum class TraceFormat : std::uint8_t { kText, kBinary };
 

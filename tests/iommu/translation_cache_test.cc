@@ -20,7 +20,7 @@ constexpr std::uint64_t k4K = 0x1000;
 constexpr std::uint64_t k2M = 0x20'0000;
 constexpr std::uint16_t kDid = 1;
 
-struct Caches : ::testing::Test {
+struct TranslationCaches : ::testing::Test {
   void SetUp() override {
     pt = rig.tables.alloc_table();
     rig.tables.set_context(kSid, ContextSpec{.aw = 2, .did = kDid, .slptptr = pt});
@@ -41,7 +41,7 @@ struct Caches : ::testing::Test {
   model::Cycle now = 0;
 };
 
-TEST_F(Caches, SecondTranslationOfAPageHitsTheIotlb) {
+TEST_F(TranslationCaches, SecondTranslationOfAPageHitsTheIotlb) {
   rig.build();
   rig.tables.map(pt, 4, 0x10'0000, 0xA000, k4K, kRW);
   EXPECT_EQ(hpa(kSid, 0x10'0010), 0xA010u);
@@ -64,7 +64,7 @@ TEST_F(Caches, SecondTranslationOfAPageHitsTheIotlb) {
   EXPECT_EQ(rig.remapper->pwc_entries(5), 0u);
 }
 
-TEST_F(Caches, AnyPageInsideASuperpageHits) {
+TEST_F(TranslationCaches, AnyPageInsideASuperpageHits) {
   rig.build();
   rig.tables.map(pt, 4, 0x4000'0000, 0x1'0000'0000, k2M, kRW);
   rig.tables.map(pt, 4, 0x80'0000'0000, 0x40'0000'0000, 0x4000'0000, kR);
@@ -81,13 +81,13 @@ TEST_F(Caches, AnyPageInsideASuperpageHits) {
   EXPECT_EQ(r.translation.page_size, k2M);
 }
 
-TEST_F(Caches, PagingStructureCachesSkipUpperLevels) {
+TEST_F(TranslationCaches, PagingStructureCachesSkipUpperLevels) {
   rig.build();
   rig.tables.map(pt, 4, 0x10'0000, 0xA000, k4K, kRW);
-  rig.tables.map(pt, 4, 0x10'1000, 0xB000, k4K, kRW);        // same PT
-  rig.tables.map(pt, 4, 0x40'0000, 0xC000, k4K, kRW);        // same PD, other PT
-  rig.tables.map(pt, 4, 0x4000'0000, 0xD000, k4K, kRW);      // same PDPT, other PD
-  rig.tables.map(pt, 4, 0x80'0000'0000, 0xE000, k4K, kRW);   // other PML4 entry
+  rig.tables.map(pt, 4, 0x10'1000, 0xB000, k4K, kRW);       // same PT
+  rig.tables.map(pt, 4, 0x40'0000, 0xC000, k4K, kRW);       // same PD, other PT
+  rig.tables.map(pt, 4, 0x4000'0000, 0xD000, k4K, kRW);     // same PDPT, other PD
+  rig.tables.map(pt, 4, 0x80'0000'0000, 0xE000, k4K, kRW);  // other PML4 entry
   hpa(kSid, 0x10'0000);
   EXPECT_EQ(rig.stats().pw_mem_reads, 4u);
   EXPECT_EQ(hpa(kSid, 0x10'1000), 0xB000u);
@@ -105,7 +105,7 @@ TEST_F(Caches, PagingStructureCachesSkipUpperLevels) {
   EXPECT_EQ(rig.stats().slpwc_l2_hit + rig.stats().slpwc_l3_hit + rig.stats().slpwc_l4_hit, 3u);
 }
 
-TEST_F(Caches, PwcCarriesAccumulatedPermissions) {
+TEST_F(TranslationCaches, PwcCarriesAccumulatedPermissions) {
   rig.build();
   rig.tables.map(pt, 4, 0x10'0000, 0xA000, k4K, kRW, kR);  // upper levels read-only
   rig.tables.map(pt, 4, 0x10'1000, 0xB000, k4K, kRW, kR);
@@ -116,7 +116,7 @@ TEST_F(Caches, PwcCarriesAccumulatedPermissions) {
   EXPECT_EQ(rig.stats().pw_mem_reads, 4u);  // denied by the cached PDE: no read
 }
 
-TEST_F(Caches, StaleIotlbEntryUntilPageInvalidation) {
+TEST_F(TranslationCaches, StaleIotlbEntryUntilPageInvalidation) {
   rig.build();
   remap(0x10'0000, 0xA000);
   EXPECT_EQ(hpa(kSid, 0x10'0000), 0xA000u);
@@ -133,7 +133,7 @@ TEST_F(Caches, StaleIotlbEntryUntilPageInvalidation) {
   EXPECT_EQ(rig.stats().iotlb_inval_entries, 1u);
 }
 
-TEST_F(Caches, PageInvalidationWithAddressMask) {
+TEST_F(TranslationCaches, PageInvalidationWithAddressMask) {
   rig.build();
   for (std::uint64_t i = 0; i < 4; ++i) remap(0x10'0000 + i * k4K, 0xA000 + i * k4K);
   remap(0x10'4000, 0xE000);
@@ -147,7 +147,7 @@ TEST_F(Caches, PageInvalidationWithAddressMask) {
   EXPECT_EQ(hpa(kSid, 0x10'4000), 0xE000u);  // outside the range: still stale
 }
 
-TEST_F(Caches, PageInvalidationDropsACoveringSuperpage) {
+TEST_F(TranslationCaches, PageInvalidationDropsACoveringSuperpage) {
   rig.build();
   rig.tables.map(pt, 4, 0x4000'0000, 0x1'0000'0000, k2M, kRW);
   hpa(kSid, 0x4000'0000);
@@ -157,7 +157,7 @@ TEST_F(Caches, PageInvalidationDropsACoveringSuperpage) {
   EXPECT_EQ(hpa(kSid, 0x4010'0000), 0x2'0010'0000u);
 }
 
-TEST_F(Caches, InvalidationHintKeepsPagingStructureCaches) {
+TEST_F(TranslationCaches, InvalidationHintKeepsPagingStructureCaches) {
   rig.build();
   remap(0x10'0000, 0xA000);
   remap(0x10'1000, 0xB000);
@@ -175,7 +175,7 @@ TEST_F(Caches, InvalidationHintKeepsPagingStructureCaches) {
   EXPECT_EQ(rig.stats().pw_mem_reads, 9u);
 }
 
-TEST_F(Caches, DomainAndGlobalIotlbInvalidation) {
+TEST_F(TranslationCaches, DomainAndGlobalIotlbInvalidation) {
   rig.build();
   remap(0x10'0000, 0xA000);
   rig.tables.map(pt2, 4, 0x10'0000, 0xC000, k4K, kRW);
@@ -194,7 +194,7 @@ TEST_F(Caches, DomainAndGlobalIotlbInvalidation) {
   EXPECT_EQ(rig.stats().iotlb_inval_global, 1u);
 }
 
-TEST_F(Caches, PageInvalidationFallsBackToDomain) {
+TEST_F(TranslationCaches, PageInvalidationFallsBackToDomain) {
   rig.config.mamv = 4;
   rig.build();
   EXPECT_EQ(rig.remapper->invalidate_iotlb_page(kDid, 0, 5, false), Granularity::kDomain);
@@ -206,7 +206,7 @@ TEST_F(Caches, PageInvalidationFallsBackToDomain) {
   EXPECT_EQ(no_psi.stats().iotlb_inval_page, 0u);
 }
 
-TEST_F(Caches, ContextCacheStaleUntilDeviceInvalidationWithFunctionMask) {
+TEST_F(TranslationCaches, ContextCacheStaleUntilDeviceInvalidationWithFunctionMask) {
   rig.build();
   remap(0x10'0000, 0xA000);
   hpa(kSid, 0x10'0000);
@@ -223,12 +223,13 @@ TEST_F(Caches, ContextCacheStaleUntilDeviceInvalidationWithFunctionMask) {
   EXPECT_EQ(rig.stats().ctxt_inval_device, 2u);
 }
 
-TEST_F(Caches, FunctionMaskValues) {
+TEST_F(TranslationCaches, FunctionMaskValues) {
   rig.build();
   remap(0x10'0000, 0xA000);
   const SourceId f[] = {SourceId::make(5, 2, 0), SourceId::make(5, 2, 1), SourceId::make(5, 2, 3),
                         SourceId::make(5, 2, 7)};
-  for (const SourceId s : f) rig.tables.set_context(s, ContextSpec{.aw = 2, .did = kDid, .slptptr = pt});
+  for (const SourceId s : f)
+    rig.tables.set_context(s, ContextSpec{.aw = 2, .did = kDid, .slptptr = pt});
   auto warm = [&] {
     rig.remapper->invalidate_context_global();
     for (const SourceId s : f) hpa(s, 0x10'0000);
@@ -250,7 +251,7 @@ TEST_F(Caches, FunctionMaskValues) {
   EXPECT_EQ(rig.remapper->context_cache_entries(), 0u);
 }
 
-TEST_F(Caches, ContextDomainAndGlobalInvalidation) {
+TEST_F(TranslationCaches, ContextDomainAndGlobalInvalidation) {
   rig.build();
   remap(0x10'0000, 0xA000);
   rig.tables.map(pt2, 4, 0x10'0000, 0xC000, k4K, kRW);
@@ -266,7 +267,7 @@ TEST_F(Caches, ContextDomainAndGlobalInvalidation) {
   EXPECT_EQ(rig.remapper->iotlb_entries(), 2u);
 }
 
-TEST_F(Caches, CachingModeCachesNotPresentContext) {
+TEST_F(TranslationCaches, CachingModeCachesNotPresentContext) {
   rig.config.caching_mode = true;
   const SourceId sid = SourceId::make(9, 0, 0);
   rig.tables.set_context(sid, ContextSpec{.present = false, .fpd = true});
@@ -284,7 +285,7 @@ TEST_F(Caches, CachingModeCachesNotPresentContext) {
   EXPECT_EQ(hpa(sid, 0x1000), 0xA000u);
 }
 
-TEST_F(Caches, WithoutCachingModeNotPresentIsNotCached) {
+TEST_F(TranslationCaches, WithoutCachingModeNotPresentIsNotCached) {
   const SourceId sid = SourceId::make(9, 0, 0);
   rig.tables.set_context(sid, ContextSpec{.present = false});
   rig.build();
@@ -298,7 +299,7 @@ TEST_F(Caches, WithoutCachingModeNotPresentIsNotCached) {
   EXPECT_EQ(hpa(sid, 0x2000), 0xB000u);
 }
 
-TEST_F(Caches, CachingModeCachesNotPresentLeaf) {
+TEST_F(TranslationCaches, CachingModeCachesNotPresentLeaf) {
   rig.config.caching_mode = true;
   rig.build();
   remap(0x10'0000, 0xA000);
@@ -310,7 +311,7 @@ TEST_F(Caches, CachingModeCachesNotPresentLeaf) {
   EXPECT_EQ(hpa(kSid, 0x10'1000), 0xB000u);
 }
 
-TEST_F(Caches, InvalidateAllDropsEverything) {
+TEST_F(TranslationCaches, InvalidateAllDropsEverything) {
   rig.build();
   remap(0x10'0000, 0xA000);
   hpa(kSid, 0x10'0000);
@@ -323,9 +324,10 @@ TEST_F(Caches, InvalidateAllDropsEverything) {
   EXPECT_EQ(rig.stats().ctxt_fetch_reads, 4u);
 }
 
-TEST_F(Caches, CacheCapacityFromConfigAndEviction) {
+TEST_F(TranslationCaches, CacheCapacityFromConfigAndEviction) {
   rig.config.iotlb = model::CacheGeometry{.sets = 1, .ways = 2};
-  rig.config.pwc[0] = model::CacheGeometry{.sets = 1, .ways = 1, .policy = model::ReplacementPolicy::kLru};
+  rig.config.pwc[0] =
+      model::CacheGeometry{.sets = 1, .ways = 1, .policy = model::ReplacementPolicy::kLru};
   rig.config.pwc[1].ways = 0;  // level 3 not built
   rig.build();
   for (std::uint64_t i = 0; i < 3; ++i) remap(0x10'0000 + i * k4K, 0xA000 + i * k4K);

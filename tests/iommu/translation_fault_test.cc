@@ -26,7 +26,7 @@ constexpr std::uint64_t kIova = 0x5555'6000;
 constexpr std::uint64_t kBeyondMemory = std::uint64_t{1} << 41;
 constexpr std::uint64_t kBeyondHaw = std::uint64_t{1} << 47;
 
-struct Faults : ::testing::Test {
+struct TranslationFaults : ::testing::Test {
   // A 4-level context for kSid mapping kIova → 0x9000 RW; returns the page-table root.
   std::uint64_t setup(bool fpd = false) {
     pt = rig.tables.alloc_table();
@@ -50,26 +50,25 @@ struct Faults : ::testing::Test {
   std::uint64_t pt = 0;
 };
 
-TEST_F(Faults, RootNotPresent01) {
+TEST_F(TranslationFaults, RootNotPresent01) {
   rig.build();
   rig.tables.set_root_raw(kSid.bus(), 0, 0);
   expect_fault(rig.read(kSid, kIova), FaultReason::kRootNotPresent, false);
   EXPECT_EQ(rig.stats().fault_01, 1u);
 }
 
-TEST_F(Faults, ContextNotPresent02WithAndWithoutFpd) {
+TEST_F(TranslationFaults, ContextNotPresent02WithAndWithoutFpd) {
   rig.tables.set_context(kSid, ContextSpec{.present = false, .fpd = false});
   rig.tables.set_context(SourceId::make(0x12, 3, 3), ContextSpec{.present = false, .fpd = true});
   rig.build();
   expect_fault(rig.read(kSid, kIova), FaultReason::kContextNotPresent, false);
   // FPD is evaluated even though P=0 (facts §3.2).
-  expect_fault(rig.read(SourceId::make(0x12, 3, 3), kIova), FaultReason::kContextNotPresent,
-               true);
+  expect_fault(rig.read(SourceId::make(0x12, 3, 3), kIova), FaultReason::kContextNotPresent, true);
   EXPECT_EQ(rig.stats().fault_02, 2u);
   EXPECT_EQ(rig.stats().faults, 2u);
 }
 
-TEST_F(Faults, InvalidContext03) {
+TEST_F(TranslationFaults, InvalidContext03) {
   rig.config.device_tlb = false;
   rig.config.pass_through = false;
   rig.config.sagaw = 0b0100;  // 4-level only
@@ -91,7 +90,7 @@ TEST_F(Faults, InvalidContext03) {
   EXPECT_EQ(rig.stats().fault_03, fn);
 }
 
-TEST_F(Faults, AddressBeyondAgaw04) {
+TEST_F(TranslationFaults, AddressBeyondAgaw04) {
   setup();
   rig.build();
   expect_fault(rig.read(kSid, std::uint64_t{1} << 48), FaultReason::kAddressBeyondAw, false);
@@ -104,7 +103,7 @@ TEST_F(Faults, AddressBeyondAgaw04) {
   expect_fault(rig.read(sid3, 0x80'0000'0000), FaultReason::kAddressBeyondAw, true);
 }
 
-TEST_F(Faults, AddressBeyondMgaw04) {
+TEST_F(TranslationFaults, AddressBeyondMgaw04) {
   rig.config.mgaw = 40;  // min(AGAW 48, MGAW 40) = 40
   setup();
   rig.build();
@@ -112,7 +111,7 @@ TEST_F(Faults, AddressBeyondMgaw04) {
   expect_fault(rig.read(kSid, std::uint64_t{1} << 40), FaultReason::kAddressBeyondAw, false);
 }
 
-TEST_F(Faults, WriteDenied05) {
+TEST_F(TranslationFaults, WriteDenied05) {
   setup(true);
   poke(1, 0, kW);  // leaf read-only
   rig.build();
@@ -123,7 +122,7 @@ TEST_F(Faults, WriteDenied05) {
   EXPECT_EQ(rig.stats().fault_05, 2u);
 }
 
-TEST_F(Faults, ReadDenied06) {
+TEST_F(TranslationFaults, ReadDenied06) {
   setup();
   poke(3, 0, kR);  // PDPE write-only: reads denied below it
   rig.build();
@@ -136,7 +135,7 @@ TEST_F(Faults, ReadDenied06) {
   expect_fault(rig.read(kSid, kIova), FaultReason::kReadDenied, false);
 }
 
-TEST_F(Faults, PagingEntryReadError07) {
+TEST_F(TranslationFaults, PagingEntryReadError07) {
   setup(true);
   poke(2, 0, sl_entry::ADDR::kMask);
   poke(2, sl_entry::ADDR::set(0, kBeyondMemory >> 12));  // PT beyond memory
@@ -149,7 +148,7 @@ TEST_F(Faults, PagingEntryReadError07) {
   EXPECT_EQ(rig.stats().fault_07, 2u);
 }
 
-TEST_F(Faults, RootReadError08) {
+TEST_F(TranslationFaults, RootReadError08) {
   setup();
   rig.build();
   rig.root.root_table = kBeyondMemory;
@@ -161,18 +160,21 @@ TEST_F(Faults, RootReadError08) {
   EXPECT_EQ(rig.stats().fault_08, 2u);
 }
 
-TEST_F(Faults, ContextReadError09) {
+TEST_F(TranslationFaults, ContextReadError09) {
   rig.build();
   rig.tables.set_root_raw(kSid.bus(), root_entry::CTP::set(1, kBeyondMemory >> 12), 0);
   expect_fault(rig.read(kSid, kIova), FaultReason::kContextReadError, false);
 }
 
-TEST_F(Faults, RootReserved0A) {
+TEST_F(TranslationFaults, RootReserved0A) {
   rig.build();
   const std::uint64_t ctp = rig.tables.alloc_table();
   const std::uint64_t good = root_entry::CTP::set(1, ctp >> 12);
   const std::pair<std::uint64_t, std::uint64_t> bad[] = {
-      {good | 0x2, 0}, {good | 0x800, 0}, {good, 1}, {good, std::uint64_t{1} << 63},
+      {good | 0x2, 0},
+      {good | 0x800, 0},
+      {good, 1},
+      {good, std::uint64_t{1} << 63},
       {root_entry::CTP::set(1, kBeyondHaw >> 12), 0}};
   for (const auto& [lo, hi] : bad) {
     SCOPED_TRACE(lo);
@@ -181,16 +183,18 @@ TEST_F(Faults, RootReserved0A) {
   }
 }
 
-TEST_F(Faults, ContextReserved0B) {
+TEST_F(TranslationFaults, ContextReserved0B) {
   const std::uint64_t table = rig.tables.alloc_table();
-  const std::pair<std::uint64_t, std::uint64_t> extra[] = {
-      {1u << 4, 0}, {1u << 11, 0}, {0, 1u << 7}, {0, std::uint64_t{1} << 24},
-      {0, std::uint64_t{1} << 63}};
+  const std::pair<std::uint64_t, std::uint64_t> extra[] = {{1u << 4, 0},
+                                                           {1u << 11, 0},
+                                                           {0, 1u << 7},
+                                                           {0, std::uint64_t{1} << 24},
+                                                           {0, std::uint64_t{1} << 63}};
   unsigned fn = 0;
   for (const auto& [lo, hi] : extra) {
-    rig.tables.set_context(SourceId::make(2, 0, fn++),
-                           ContextSpec{.fpd = true, .aw = 2, .slptptr = table, .extra_lo = lo,
-                                       .extra_hi = hi});
+    rig.tables.set_context(
+        SourceId::make(2, 0, fn++),
+        ContextSpec{.fpd = true, .aw = 2, .slptptr = table, .extra_lo = lo, .extra_hi = hi});
   }
   // SLPTPTR at or above the host address width.
   rig.tables.set_context(SourceId::make(2, 0, fn++), ContextSpec{.aw = 2, .slptptr = kBeyondHaw});
@@ -207,7 +211,7 @@ TEST_F(Faults, ContextReserved0B) {
   expect_fault(rig.read(SourceId::make(2, 1, 0), 0x1000), FaultReason::kReadDenied, false);
 }
 
-TEST_F(Faults, PagingEntryReserved0C) {
+TEST_F(TranslationFaults, PagingEntryReserved0C) {
   struct Case {
     const char* what;
     unsigned level;
@@ -235,7 +239,7 @@ TEST_F(Faults, PagingEntryReserved0C) {
   EXPECT_TRUE(rig.read(kSid, kIova).translation.ok());
 }
 
-TEST_F(Faults, SuperpagesOnlyWhereCapAllows0C) {
+TEST_F(TranslationFaults, SuperpagesOnlyWhereCapAllows0C) {
   rig.config.sl_2m_pages = false;
   rig.config.sl_1g_pages = false;
   pt = rig.tables.alloc_table();
@@ -247,7 +251,7 @@ TEST_F(Faults, SuperpagesOnlyWhereCapAllows0C) {
   expect_fault(rig.read(kSid, 0x80'0000'0000), FaultReason::kPagingEntryReserved, false);
 }
 
-TEST_F(Faults, MisalignedSuperpage0C) {
+TEST_F(TranslationFaults, MisalignedSuperpage0C) {
   pt = rig.tables.alloc_table();
   rig.tables.set_context(kSid, ContextSpec{.aw = 2, .did = 7, .slptptr = pt});
   rig.tables.map(pt, 4, 0x4000'0000, 0x8000'0000, 0x20'0000, kRW);
@@ -262,7 +266,7 @@ TEST_F(Faults, MisalignedSuperpage0C) {
   EXPECT_EQ(rig.stats().fault_0c, 2u);
 }
 
-TEST_F(Faults, TranslationTypeBlocked0D) {
+TEST_F(TranslationFaults, TranslationTypeBlocked0D) {
   rig.config.device_tlb = true;
   setup(true);
   const SourceId pt_sid = SourceId::make(0x12, 4, 0);
@@ -279,13 +283,13 @@ TEST_F(Faults, TranslationTypeBlocked0D) {
   EXPECT_EQ(rig.stats().fault_0d, 3u);
 }
 
-TEST_F(Faults, OutputInInterruptRange0E) {
+TEST_F(TranslationFaults, OutputInInterruptRange0E) {
   setup(true);
   rig.tables.map(pt, 4, 0x7000'0000, 0xFEE0'0000, k4K, kRW);
-  rig.tables.map(pt, 4, 0x7020'0000, 0xFEE0'0000, 0x20'0000, kRW);  // 2 MiB page over it
+  rig.tables.map(pt, 4, 0x7020'0000, 0xFEE0'0000, 0x20'0000, kRW);       // 2 MiB page over it
   rig.tables.map(pt, 4, 0x40'0000'0000, 0xC000'0000, 0x4000'0000, kRW);  // 1 GiB page over it
-  rig.tables.map(pt, 4, 0x7000'1000, 0xFEF0'0000, k4K, kRW);  // just above: fine
-  rig.tables.map(pt, 4, 0x7000'2000, 0xFEDF'F000, k4K, kRW);  // just below: fine
+  rig.tables.map(pt, 4, 0x7000'1000, 0xFEF0'0000, k4K, kRW);             // just above: fine
+  rig.tables.map(pt, 4, 0x7000'2000, 0xFEDF'F000, k4K, kRW);             // just below: fine
   rig.build();
   expect_fault(rig.write(kSid, 0x7000'0000), FaultReason::kOutputInInterruptRange, true);
   expect_fault(rig.read(kSid, 0x7020'0000), FaultReason::kOutputInInterruptRange, true);
@@ -298,7 +302,7 @@ TEST_F(Faults, OutputInInterruptRange0E) {
   EXPECT_EQ(rig.stats().fault_0e, 4u);
 }
 
-TEST_F(Faults, FaultTimingCountsTheReadsDone) {
+TEST_F(TranslationFaults, FaultTimingCountsTheReadsDone) {
   rig.build();
   rig.tables.set_root_raw(kSid.bus(), 0, 0);
   const RemapResult r = rig.read(kSid, kIova, 50);

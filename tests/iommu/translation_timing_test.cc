@@ -17,7 +17,7 @@ constexpr SourceId kA = SourceId::make(1, 0, 0);
 constexpr SourceId kB = SourceId::make(2, 0, 0);
 constexpr std::uint64_t k4K = 0x1000;
 
-struct Timing : ::testing::Test {
+struct TranslationTiming : ::testing::Test {
   void SetUp() override {
     pta = rig.tables.alloc_table();
     rig.tables.set_context(kA, ContextSpec{.aw = 2, .did = 1, .slptptr = pta});
@@ -30,14 +30,14 @@ struct Timing : ::testing::Test {
   }
   const model::TimingParams& tp() const { return rig.config.timing; }
   Cycle cold4() const {
-    return tp().context_cache_lookup + 2 * tp().table_read() + tp().iotlb_lookup +
-           tp().pwc_lookup + 4 * tp().table_read();
+    return tp().context_cache_lookup + 2 * tp().table_read() + tp().iotlb_lookup + tp().pwc_lookup +
+           4 * tp().table_read();
   }
   TranslationRig rig;
   std::uint64_t pta = 0, ptb = 0;
 };
 
-TEST_F(Timing, ColdFourLevelWalkIsTheSumOfItsSteps) {
+TEST_F(TranslationTiming, ColdFourLevelWalkIsTheSumOfItsSteps) {
   rig.build();
   const RemapResult r = rig.read(kA, 0x10'0000, 100);
   ASSERT_TRUE(r.translation.ok());
@@ -47,18 +47,18 @@ TEST_F(Timing, ColdFourLevelWalkIsTheSumOfItsSteps) {
   EXPECT_EQ(rig.stats().pw_occupancy, 6 * tp().table_read() + tp().pwc_lookup);
 }
 
-TEST_F(Timing, HitAndPwcLatencies) {
+TEST_F(TranslationTiming, HitAndPwcLatencies) {
   rig.build();
   rig.read(kA, 0x10'0000, 0);
   RemapResult r = rig.read(kA, 0x10'0008, 1000);
   EXPECT_EQ(r.translation.latency, tp().context_cache_lookup + tp().iotlb_lookup);
   r = rig.read(kA, 0x10'1000, 2000);  // level-2 PWC hit: one read
-  EXPECT_EQ(r.translation.latency, tp().context_cache_lookup + tp().iotlb_lookup +
-                                       tp().pwc_lookup + tp().table_read());
+  EXPECT_EQ(r.translation.latency,
+            tp().context_cache_lookup + tp().iotlb_lookup + tp().pwc_lookup + tp().table_read());
   EXPECT_EQ(r.translation.completion, 2000 + r.translation.latency);
 }
 
-TEST_F(Timing, DramServedWalks) {
+TEST_F(TranslationTiming, DramServedWalks) {
   rig.config.timing.walks_snooped = false;
   rig.config.timing.iotlb_lookup = 3;
   rig.config.timing.context_cache_lookup = 5;
@@ -68,7 +68,7 @@ TEST_F(Timing, DramServedWalks) {
   EXPECT_EQ(r.translation.latency, 5u + 3u + 7u + 6u * 200u);
 }
 
-TEST_F(Timing, MissesToAnInFlightPageShareTheWalk) {
+TEST_F(TranslationTiming, MissesToAnInFlightPageShareTheWalk) {
   rig.build();
   const RemapResult a = rig.read(kA, 0x10'0000, 0);
   const RemapResult b = rig.read(kA, 0x10'0040, 10);  // arrives while the walk is in flight
@@ -83,7 +83,7 @@ TEST_F(Timing, MissesToAnInFlightPageShareTheWalk) {
   EXPECT_EQ(rig.stats().iotlb_hit, 2u);
 }
 
-TEST_F(Timing, RequestsWaitForAnInFlightContextFetch) {
+TEST_F(TranslationTiming, RequestsWaitForAnInFlightContextFetch) {
   rig.build();
   // A's walker job (context fetch, then walk) starts after its two lookups: the context is
   // filled at 2 + 2 + 2×40 = 84.
@@ -96,19 +96,18 @@ TEST_F(Timing, RequestsWaitForAnInFlightContextFetch) {
   EXPECT_EQ(rig.stats().pw_shared, 1u);
 }
 
-TEST_F(Timing, HitsUnderMissesProceed) {
+TEST_F(TranslationTiming, HitsUnderMissesProceed) {
   rig.build();
   rig.read(kA, 0x10'0000, 0);
   const RemapResult miss = rig.read(kA, 0x10'1000, 1000);
   const RemapResult hit = rig.read(kA, 0x10'0000, 1001);
-  EXPECT_EQ(miss.translation.completion,
-            1000 + tp().context_cache_lookup + tp().iotlb_lookup + tp().pwc_lookup +
-                tp().table_read());
+  EXPECT_EQ(miss.translation.completion, 1000 + tp().context_cache_lookup + tp().iotlb_lookup +
+                                             tp().pwc_lookup + tp().table_read());
   EXPECT_EQ(hit.translation.completion, 1001 + tp().context_cache_lookup + tp().iotlb_lookup);
   EXPECT_LT(hit.translation.completion, miss.translation.completion);
 }
 
-TEST_F(Timing, WalkerLimitMakesMissesWait) {
+TEST_F(TranslationTiming, WalkerLimitMakesMissesWait) {
   rig.config.timing.page_walkers = 1;
   rig.build();
   const RemapResult a = rig.read(kA, 0x10'0000, 0);
@@ -133,17 +132,17 @@ TEST_F(Timing, WalkerLimitMakesMissesWait) {
   EXPECT_EQ(two.stats().pw_wait_cycles, 0u);
 }
 
-TEST_F(Timing, HitsNeverWaitForWalkers) {
+TEST_F(TranslationTiming, HitsNeverWaitForWalkers) {
   rig.config.timing.page_walkers = 1;
   rig.build();
-  rig.read(kA, 0x10'0000, 0);                         // A's page cached, done at 246
+  rig.read(kA, 0x10'0000, 0);                              // A's page cached, done at 246
   const RemapResult miss = rig.read(kB, 0x10'0000, 1000);  // holds the only walker
   const RemapResult hit = rig.read(kA, 0x10'0000, 1001);
   EXPECT_EQ(hit.translation.latency, tp().context_cache_lookup + tp().iotlb_lookup);
   EXPECT_EQ(miss.translation.latency, cold4());
 }
 
-TEST_F(Timing, PassThroughAndDisabledTranslationCosts) {
+TEST_F(TranslationTiming, PassThroughAndDisabledTranslationCosts) {
   rig.build();
   rig.root.translation_enabled = false;
   EXPECT_EQ(rig.read(kA, 0x1234, 77).translation.completion, 77u);

@@ -22,7 +22,7 @@ constexpr std::uint64_t k4K = 0x1000;
 constexpr std::uint64_t k2M = 0x20'0000;
 constexpr std::uint64_t k1G = 0x4000'0000;
 
-struct Walk : ::testing::Test {
+struct TranslationWalk : ::testing::Test {
   // Builds a context for kSid with `aw` and returns its page-table root.
   std::uint64_t setup(unsigned aw, std::uint16_t did = 5) {
     const std::uint64_t pt = rig.tables.alloc_table();
@@ -39,7 +39,7 @@ struct Walk : ::testing::Test {
   TranslationRig rig;
 };
 
-TEST_F(Walk, FourLevel4KiB) {
+TEST_F(TranslationWalk, FourLevel4KiB) {
   const std::uint64_t pt = setup(2);
   rig.build();
   rig.tables.map(pt, 4, 0x12'3456'7000, 0xABC'D000, k4K, kRW);
@@ -50,7 +50,7 @@ TEST_F(Walk, FourLevel4KiB) {
   EXPECT_EQ(rig.stats().faults, 0u);
 }
 
-TEST_F(Walk, ThreeLevel4KiB) {
+TEST_F(TranslationWalk, ThreeLevel4KiB) {
   const std::uint64_t pt = setup(1);
   rig.build();
   rig.tables.map(pt, 3, 0x7F'FFFF'F000, 0x5000, k4K, kRW);
@@ -58,7 +58,7 @@ TEST_F(Walk, ThreeLevel4KiB) {
   EXPECT_EQ(rig.stats().pw_mem_reads, 3u);
 }
 
-TEST_F(Walk, FiveLevel4KiB) {
+TEST_F(TranslationWalk, FiveLevel4KiB) {
   rig.config.sagaw = 0b1110;
   rig.config.mgaw = 57;
   const std::uint64_t pt = setup(3);
@@ -69,7 +69,7 @@ TEST_F(Walk, FiveLevel4KiB) {
   EXPECT_EQ(rig.stats().pw_mem_reads, 5u);
 }
 
-TEST_F(Walk, TwoMiBPage) {
+TEST_F(TranslationWalk, TwoMiBPage) {
   const std::uint64_t pt = setup(2);
   rig.build();
   rig.tables.map(pt, 4, 0x8000'0000, 0x1'2340'0000, k2M, kRW);
@@ -77,7 +77,7 @@ TEST_F(Walk, TwoMiBPage) {
   EXPECT_EQ(rig.stats().pw_mem_reads, 3u);
 }
 
-TEST_F(Walk, OneGiBPageFourAndThreeLevels) {
+TEST_F(TranslationWalk, OneGiBPageFourAndThreeLevels) {
   const std::uint64_t pt = setup(2);
   rig.build();
   rig.tables.map(pt, 4, 0x40'0000'0000, 0x80'0000'0000, k1G, kR);
@@ -93,7 +93,7 @@ TEST_F(Walk, OneGiBPageFourAndThreeLevels) {
   expect_ok(r, 0xC0'3FFF'FFFF, k1G, true, true);
 }
 
-TEST_F(Walk, PermissionsAreAndedDownTheWalk) {
+TEST_F(TranslationWalk, PermissionsAreAndedDownTheWalk) {
   const std::uint64_t pt = setup(2);
   rig.build();
   // Non-leaf entries grant read only; the leaf grants RW: the translation is read-only.
@@ -105,7 +105,7 @@ TEST_F(Walk, PermissionsAreAndedDownTheWalk) {
   EXPECT_EQ(w.translation.fault_reason, 0x05);
 }
 
-TEST_F(Walk, WriteOnlyMapping) {
+TEST_F(TranslationWalk, WriteOnlyMapping) {
   const std::uint64_t pt = setup(2);
   rig.build();
   rig.tables.map(pt, 4, 0x2000, 0xA000, k4K, kW);
@@ -113,7 +113,7 @@ TEST_F(Walk, WriteOnlyMapping) {
   EXPECT_EQ(rig.read(kSid, 0x2008).reason, FaultReason::kReadDenied);
 }
 
-TEST_F(Walk, IgnoredBitsDoNotFault) {
+TEST_F(TranslationWalk, IgnoredBitsDoNotFault) {
   const std::uint64_t pt = setup(2);
   rig.build();
   rig.tables.map(pt, 4, 0x3000, 0xB000, k4K, kRW);
@@ -126,7 +126,7 @@ TEST_F(Walk, IgnoredBitsDoNotFault) {
   expect_ok(rig.read(kSid, 0x3004), 0xB004, k4K, true, true);
 }
 
-TEST_F(Walk, TranslationDisabledPassesThrough) {
+TEST_F(TranslationWalk, TranslationDisabledPassesThrough) {
   rig.build();
   rig.root.translation_enabled = false;
   expect_ok(rig.write(kSid, 0xDEAD'B000), 0xDEAD'B000, k4K, true, true);
@@ -134,18 +134,18 @@ TEST_F(Walk, TranslationDisabledPassesThrough) {
   EXPECT_EQ(rig.stats().ctxt_cache_lookup, 0u);
 }
 
-TEST_F(Walk, PassThroughContext) {
+TEST_F(TranslationWalk, PassThroughContext) {
   rig.tables.set_context(kSid, ContextSpec{.tt = 2, .aw = 0, .did = 9});
   rig.build();
   const RemapResult r = rig.read(kSid, 0x3'4567'8901);
   expect_ok(r, 0x3'4567'8901, k4K, true, true);
-  EXPECT_EQ(r.translation.latency, rig.config.timing.context_cache_lookup +
-                                       2 * rig.config.timing.table_read());
+  EXPECT_EQ(r.translation.latency,
+            rig.config.timing.context_cache_lookup + 2 * rig.config.timing.table_read());
   EXPECT_EQ(rig.stats().passthrough, 1u);
   EXPECT_EQ(rig.stats().iotlb_lookup, 0u);
 }
 
-TEST_F(Walk, InterruptWindowIsNotTranslated) {
+TEST_F(TranslationWalk, InterruptWindowIsNotTranslated) {
   rig.build();  // no context at all: the window never consults the tables
   for (const auto type : {AccessType::kWrite, AccessType::kRead}) {
     const RemapResult r = rig.access(kSid, 0xFEE0'1004, type, 100);
@@ -163,7 +163,7 @@ TEST_F(Walk, InterruptWindowIsNotTranslated) {
   EXPECT_EQ(rig.write(kSid, 0xFEEF'FFFC).translation.status, TranslationStatus::kInterruptWindow);
 }
 
-TEST_F(Walk, RequestWithPasidIsBlockedInLegacyMode) {
+TEST_F(TranslationWalk, RequestWithPasidIsBlockedInLegacyMode) {
   const std::uint64_t pt = setup(2);
   rig.build();
   rig.tables.map(pt, 4, 0x1000, 0x9000, k4K, kRW);
@@ -177,15 +177,15 @@ TEST_F(Walk, RequestWithPasidIsBlockedInLegacyMode) {
   EXPECT_EQ(rig.stats().fault_other, 1u);
 }
 
-TEST_F(Walk, DeviceTlbContextAnswersTranslationRequests) {
+TEST_F(TranslationWalk, DeviceTlbContextAnswersTranslationRequests) {
   rig.config.device_tlb = true;
   const std::uint64_t pt = rig.tables.alloc_table();
   rig.tables.set_context(kSid, ContextSpec{.tt = 1, .aw = 2, .did = 4, .slptptr = pt});
   rig.build();
   rig.tables.map(pt, 4, 0x40'0000, 0x60'0000, k2M, kR);
   // Translation request: the translation and its permissions, no permission fault.
-  RemapResult r = rig.access(kSid, 0x41'0000, AccessType::kWrite, 0,
-                             AddressType::kTranslationRequest);
+  RemapResult r =
+      rig.access(kSid, 0x41'0000, AccessType::kWrite, 0, AddressType::kTranslationRequest);
   expect_ok(r, 0x61'0000, k2M, true, false);
   // Again from the IOTLB.
   r = rig.access(kSid, 0x41'0000, AccessType::kRead, 1000, AddressType::kTranslationRequest);

@@ -1,0 +1,39 @@
+// The vtdsim command (DESIGN.md "tools/"): each subcommand lives in vtdsim::tools and is wired
+// in here by its explicit register function. Exit codes: 0 success, 2 bad input (one line on
+// stderr naming what was wrong), CLI11's parse errors included.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <string>
+
+#include "tools/cli_util.h"
+#include "tools/decode.h"
+
+int main(int argc, char** argv) {
+  using namespace vtdsim::tools;
+  CLI::App app{"vtdsim: a cycle-approximate model of Intel VT-d (DMA and interrupt remapping)",
+               "vtdsim"};
+  app.require_subcommand(1);
+  CommandResult result;
+  register_decode(app, result);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help: usage on stdout, exit 0
+  } catch (const CLI::ParseError& e) {
+    std::string where = "vtdsim";
+    for (const CLI::App* sub = &app; sub != nullptr;) {
+      const auto parsed = sub->get_subcommands();
+      if (parsed.empty()) break;
+      sub = parsed.front();
+      where += " " + sub->get_name();
+    }
+    std::string message = e.what();
+    for (auto& c : message) {
+      if (c == '\n') c = ' ';
+    }
+    std::cerr << where << ": " << message << " (see --help)\n";
+    return kExitBadInput;
+  }
+  return result.exit_code;
+}
