@@ -2,7 +2,8 @@
 // §6.2–6.7), the invalidation requests they decode to, and the interfaces the queue and the
 // register-based commands dispatch to: InvalidationTarget (the unit's caches) and
 // DeviceTlbSink (ATS devices, implemented later by the PCI/platform layer).
-// Not modelled: PASID-based types 6–8 and page-group responses (scalable mode).
+// The 256-bit scalable-mode types 6–8 are laid out in scalable_descriptors.h; their decoded
+// requests are here. Not modelled: page-group responses (type 9).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,9 @@ inline constexpr unsigned kIotlb = 2;
 inline constexpr unsigned kDeviceTlb = 3;
 inline constexpr unsigned kIec = 4;
 inline constexpr unsigned kWait = 5;
+inline constexpr unsigned kPasidIotlb = 6;      // 256-bit only
+inline constexpr unsigned kPasidCache = 7;      // 256-bit only
+inline constexpr unsigned kPasidDeviceTlb = 8;  // 256-bit only
 constexpr unsigned type_of(std::uint64_t q0) {
   return static_cast<unsigned>(Type::get(q0) | (TypeHi::get(q0) << 4));
 }
@@ -111,8 +115,31 @@ struct DeviceTlbInvalidation {
   unsigned max_pending = 0;   // MIP / QDEP
   std::uint64_t address = 0;  // first byte of the range, aligned to its size
   unsigned size_order = 12;   // the range covers 2^size_order bytes (12 = one 4 KiB page)
+  // PASID-based device-TLB invalidation (type 8; facts §6.10).
+  bool has_pasid = false;
+  std::uint32_t pasid = 0;
+  bool global = false;  // G: every PASID of the device (and translations without PASID)
   friend constexpr bool operator==(const DeviceTlbInvalidation&,
                                    const DeviceTlbInvalidation&) = default;
+};
+
+// PASID-cache invalidation, type 7 (facts §6.9): kDomain = all PASIDs of DID, kSelective =
+// DID + PASID, kGlobal = everything.
+struct PasidCacheInvalidation {
+  Granularity granularity = Granularity::kGlobal;
+  std::uint16_t did = 0;
+  std::uint32_t pasid = 0;
+};
+
+// PASID-based IOTLB invalidation, type 6 (facts §6.8): kDomain = every first-stage/nested
+// mapping of (DID, PASID), kSelective = 2^AM pages at ADDR within the PASID.
+struct PasidIotlbInvalidation {
+  Granularity granularity = Granularity::kDomain;
+  std::uint16_t did = 0;
+  std::uint32_t pasid = 0;
+  std::uint64_t address = 0;
+  unsigned am = 0;
+  bool ih = false;
 };
 
 // Decodes the S/ADDR range encoding of a device-TLB invalidation (PCIe ATS; facts §6.5):
@@ -140,6 +167,14 @@ class InvalidationTarget {
   virtual Granularity invalidate_iotlb(const IotlbInvalidation& request) = 0;
   virtual void invalidate_iec(const IecInvalidation& request) = 0;
   virtual void invalidate_device_tlb(const DeviceTlbInvalidation& request) = 0;
+  // Scalable-mode types 7 and 6 (PASID-based device-TLB invalidations arrive through
+  // invalidate_device_tlb with has_pasid). Defaults do nothing and report kNone.
+  virtual Granularity invalidate_pasid_cache(const PasidCacheInvalidation&) {
+    return Granularity::kNone;
+  }
+  virtual Granularity invalidate_pasid_iotlb(const PasidIotlbInvalidation&) {
+    return Granularity::kNone;
+  }
 };
 
 // Contract: an ATS-capable endpoint's translation cache. The platform connects the unit to

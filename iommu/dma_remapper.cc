@@ -2,8 +2,10 @@
 // facts §3–§5, §8): interrupt window → TE → context cache / root+context fetch → TT and
 // address-type checks → address width → IOTLB → paging-structure caches → second-stage walk
 // on a bounded pool of page walkers → cache fills.
-// Not modelled: scalable mode and requests with PASID (fault 0x31), device-TLB (ATS) caching,
-// atomics/execute requests, max_outstanding_misses (only the walker count bounds misses).
+// Scalable mode (TTM = 01) is handed to ScalableRemapper (scalable_remapper.h), which shares
+// the stats, the second-stage paging-structure caches and the walkers.
+// Not modelled: device-TLB (ATS) caching in the unit, atomics, max_outstanding_misses (only the
+// walker count bounds misses).
 #include "iommu/dma_remapper.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include "iommu/iotlb.h"
 #include "iommu/legacy_formats.h"
 #include "iommu/paging_structure_cache.h"
+#include "iommu/scalable_remapper.h"
 #include "iommu/second_stage_walk.h"
 #include "model/timing.h"
 
@@ -64,7 +67,8 @@ struct DmaRemapper::Impl {
         contexts(c.context_cache),
         iotlb(c),
         pwc(c),
-        walkers(std::max(1u, c.timing.page_walkers)) {}
+        walkers(std::max(1u, c.timing.page_walkers)),
+        sm(m, c, stats, pwc, walkers) {}
 
   model::PhysicalMemory& memory;
   UnitConfig config;
@@ -76,6 +80,7 @@ struct DmaRemapper::Impl {
   Iotlb iotlb;
   PagingStructureCache pwc;
   model::ServerPool walkers;
+  ScalableRemapper sm;
 
   // What the pipeline knows once the context is resolved.
   struct Ctx {
@@ -122,6 +127,14 @@ struct DmaRemapper::Impl {
   [[gnu::noinline]] void general(const model::DmaRequest& req, const RootState& root,
                                  RemapResult& r);
   Ctx context_hit(const model::DmaRequest& req, const ContextCacheEntry& ce) const;
+  void count_context_hit() {
+    ++stats.translations;
+    ++stats.ctxt_cache_lookup;
+    ++stats.ctxt_cache_hit;
+  }
+
+  std::uint64_t hot_hits = 0;  // legacy hot-path hits (see translate)
+  DmaRemapStats view;          // stats with the hot-path counts folded in (stats())
 };
 
 // Hot path: an untranslated request without PASID, a context-cache hit on a translating
@@ -136,22 +149,27 @@ inline void DmaRemapper::Impl::translate(const model::DmaRequest& req, const Roo
                      req.address_type == model::AddressType::kUntranslated;
   if (!plain) [[unlikely]]
     return general(req, root, r);
-  ++stats.translations;
-  ++stats.ctxt_cache_lookup;
   const ContextCacheEntry* ce = contexts.lookup(req.source_id);
-  if (ce == nullptr) [[unlikely]]
+  if (ce == nullptr) [[unlikely]] {
+    ++stats.translations;
+    ++stats.ctxt_cache_lookup;
     return context_miss(req, root, r);
-  ++stats.ctxt_cache_hit;
+  }
   const ContextInfo& info = ce->info;
   if (!info.translating || (req.address >> info.width) != 0) [[unlikely]] {
+    count_context_hit();
     return after_context(req, context_hit(req, *ce), r);
   }
-  ++stats.iotlb_lookup;
   unsigned cls = 0;
   const IotlbEntry* e = iotlb.lookup(info.did, req.address, cls);
-  if (e == nullptr) [[unlikely]]
+  if (e == nullptr) [[unlikely]] {
+    count_context_hit();
+    ++stats.iotlb_lookup;
     return walk(req, context_hit(req, *ce), r);
-  ++stats.iotlb_hit;
+  }
+  // One counter for the whole hit (translation, context-cache lookup and hit, IOTLB lookup and
+  // hit); stats() folds it into those counters.
+  ++hot_hits;
   if (cls != 0) [[unlikely]] {
     stats.iotlb_hit_2m += cls == 1;
     stats.iotlb_hit_1g += cls == 2;
@@ -182,6 +200,11 @@ DmaRemapper::Impl::Ctx DmaRemapper::Impl::context_hit(const model::DmaRequest& r
 
 void DmaRemapper::Impl::general(const model::DmaRequest& req, const RootState& root,
                                 RemapResult& r) {
+  // Scalable mode: everything but interrupt requests (no PASID, 0xFEEx_xxxx) and TE = 0.
+  if (root.ttm == 1 && root.translation_enabled && root.root_table_pointer_set &&
+      (req.has_pasid || !in_interrupt_window(req.address))) [[likely]] {
+    return sm.translate(req, root, r);
+  }
   ++stats.translations;
   if (req.has_pasid || in_interrupt_window(req.address) || !root.translation_enabled ||
       !root.root_table_pointer_set || root.ttm != 0) {
@@ -432,12 +455,15 @@ RemapResult DmaRemapper::translate(const model::DmaRequest& request, const RootS
 Granularity DmaRemapper::invalidate_context_global() {
   ++impl_->stats.ctxt_inval_global;
   impl_->contexts.invalidate_all();
+  impl_->sm.invalidate_context_all();
   return Granularity::kGlobal;
 }
 
 Granularity DmaRemapper::invalidate_context_domain(std::uint16_t did) {
   ++impl_->stats.ctxt_inval_domain;
   impl_->contexts.invalidate_domain(did);
+  // MODEL: scalable context entries carry no DID: a domain-selective request drops them all.
+  impl_->sm.invalidate_context_all();
   return Granularity::kDomain;
 }
 
@@ -447,12 +473,14 @@ Granularity DmaRemapper::invalidate_context_device(std::uint16_t /*did*/, model:
   // spec describes), which also drops caching-mode negative entries tagged DID 0.
   ++impl_->stats.ctxt_inval_device;
   impl_->contexts.invalidate_device(sid, function_mask);
+  impl_->sm.invalidate_context_device(sid, function_mask);
   return Granularity::kSelective;
 }
 
 Granularity DmaRemapper::invalidate_iotlb_global() {
   ++impl_->stats.iotlb_inval_global;
   impl_->stats.iotlb_inval_entries += impl_->iotlb.invalidate_all();
+  impl_->stats.iotlb_inval_entries += impl_->sm.invalidate_iotlb_all();
   impl_->pwc.invalidate_all();
   return Granularity::kGlobal;
 }
@@ -460,6 +488,7 @@ Granularity DmaRemapper::invalidate_iotlb_global() {
 Granularity DmaRemapper::invalidate_iotlb_domain(std::uint16_t did) {
   ++impl_->stats.iotlb_inval_domain;
   impl_->stats.iotlb_inval_entries += impl_->iotlb.invalidate_domain(did);
+  impl_->stats.iotlb_inval_entries += impl_->sm.invalidate_iotlb_domain(did);
   impl_->pwc.invalidate_domain(did);
   return Granularity::kDomain;
 }
@@ -476,23 +505,65 @@ Granularity DmaRemapper::invalidate_iotlb_page(std::uint16_t did, std::uint64_t 
   const std::uint64_t size = std::uint64_t{1} << (12 + am);
   const std::uint64_t base = address & ~(size - 1);
   impl_->stats.iotlb_inval_entries += impl_->iotlb.invalidate_range(did, base, size);
+  impl_->stats.iotlb_inval_entries += impl_->sm.invalidate_iotlb_domain_range(did, base, size, ih);
   // IH=1: only leaves changed, the paging-structure caches may keep their entries.
   if (!ih) impl_->pwc.invalidate_range(did, base, size);
   return Granularity::kSelective;
 }
 
+Granularity DmaRemapper::invalidate_pasid_cache(Granularity g, std::uint16_t did,
+                                                std::uint32_t pasid) {
+  return impl_->sm.invalidate_pasid_cache(g, did, pasid);
+}
+
+Granularity DmaRemapper::invalidate_pasid_iotlb(Granularity g, std::uint16_t did,
+                                                std::uint32_t pasid, std::uint64_t address,
+                                                unsigned am, bool ih) {
+  return impl_->sm.invalidate_pasid_iotlb(g, did, pasid, address, am, ih);
+}
+
+std::size_t DmaRemapper::sm_context_cache_entries() const {
+  return impl_->sm.context_cache_entries();
+}
+std::size_t DmaRemapper::pasid_cache_entries() const {
+  return impl_->sm.pasid_cache_entries();
+}
+std::size_t DmaRemapper::sm_iotlb_entries() const {
+  return impl_->sm.iotlb_entries();
+}
+std::size_t DmaRemapper::fs_pwc_entries(unsigned level) const {
+  return impl_->sm.fs_pwc_entries(level);
+}
+
 void DmaRemapper::invalidate_all() {
+  impl_->sm.invalidate_all();
   impl_->contexts.invalidate_all();
   impl_->iotlb.invalidate_all();
   impl_->pwc.invalidate_all();
 }
 
+// MODEL (simulation, not timing): the hit paths count one event per hit; the counters it
+// stands for are derived here, so a report sees exactly the per-structure counts.
 const DmaRemapStats& DmaRemapper::stats() const {
-  return impl_->stats;
+  Impl& u = *impl_;
+  u.view = u.stats;
+  const std::uint64_t hot = u.hot_hits + u.sm.hot_hits();
+  u.view.translations += hot;
+  u.view.ctxt_cache_lookup += hot;
+  u.view.ctxt_cache_hit += hot;
+  u.view.iotlb_lookup += hot;
+  u.view.iotlb_hit += hot;
+  const std::uint64_t sm = u.sm.hot_hits();
+  u.view.sm_translations += sm;
+  u.view.pasid_cache_lookup += sm;
+  u.view.pasid_cache_hit += sm;
+  return u.view;
 }
 
 void DmaRemapper::reset_stats() {
   impl_->stats = DmaRemapStats{};
+  impl_->hot_hits = 0;
+  impl_->sm.reset_hot_hits();
 }
 
 std::size_t DmaRemapper::context_cache_entries() const {

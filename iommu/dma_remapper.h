@@ -207,6 +207,12 @@ class DmaRemapper {
   Granularity invalidate_iotlb_global();
   Granularity invalidate_iotlb_domain(std::uint16_t did);
   Granularity invalidate_iotlb_page(std::uint16_t did, std::uint64_t address, unsigned am, bool ih);
+  // Scalable mode: PASID-cache invalidation (QI type 7; kDomain = all PASIDs of did,
+  // kSelective = did + pasid, kGlobal) and PASID-based IOTLB invalidation (type 6; kDomain = all
+  // of the PASID, kSelective = 2^am pages at address). Return the granularity performed.
+  Granularity invalidate_pasid_cache(Granularity g, std::uint16_t did, std::uint32_t pasid);
+  Granularity invalidate_pasid_iotlb(Granularity g, std::uint16_t did, std::uint32_t pasid,
+                                     std::uint64_t address, unsigned am, bool ih);
   // Drops every cached structure (SRTP, TE transitions).
   void invalidate_all();
 
@@ -217,6 +223,11 @@ class DmaRemapper {
   std::size_t context_cache_entries() const;
   std::size_t iotlb_entries() const;
   std::size_t pwc_entries(unsigned level) const;  // level 2..5; 0 when not built
+  // Scalable-mode caches.
+  std::size_t sm_context_cache_entries() const;
+  std::size_t pasid_cache_entries() const;
+  std::size_t sm_iotlb_entries() const;
+  std::size_t fs_pwc_entries(unsigned level) const;  // first-stage, level 2..5
 
  private:
   struct Impl;

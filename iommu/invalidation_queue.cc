@@ -1,6 +1,8 @@
 // Queued invalidation: fetch loop, descriptor checks and dispatch (spec §6.5.2; facts §6).
 #include "iommu/invalidation_queue.h"
 
+#include "iommu/scalable_descriptors.h"
+
 namespace vtdsim::iommu {
 
 namespace {
@@ -29,6 +31,7 @@ InvalidationQueue::InvalidationQueue(RegisterFile& regs, const UnitConfig& confi
       event_(completion_event),
       stats_(stats),
       dt_(config.device_tlb),
+      sm_(config.scalable_mode),
       ir_(config.interrupt_remapping),
       psi_(config.psi),
       mamv_(config.mamv),
@@ -67,12 +70,12 @@ void InvalidationQueue::process(bool scalable_ttm, model::Cycle now) {
       model::U128 upper;
       if (!memory_.read_into(at + 16, upper)) {
         error = QueueError::kFetchError;
-      } else if ((upper.lo | upper.hi) != 0 && desc::type_of(d.lo) <= desc::kWait &&
+      } else if ((upper.lo | upper.hi) != 0 && desc::type_of(d.lo) <= desc::kPasidDeviceTlb &&
                  desc::type_of(d.lo) != 0) {
-        error = QueueError::kReservedField;  // bits 255:128 of types 1–5 are reserved
+        error = QueueError::kReservedField;  // bits 255:128 of types 1–8 are reserved
       }
     }
-    if (error == QueueError::kNone) error = execute(d.lo, d.hi, now);
+    if (error == QueueError::kNone) error = execute(d.lo, d.hi, wide, now);
     if (error != QueueError::kNone) {
       fail(error, now);
       break;
@@ -83,8 +86,15 @@ void InvalidationQueue::process(bool scalable_ttm, model::Cycle now) {
   regs_.set(Reg::kIqh, head << shift);
 }
 
-QueueError InvalidationQueue::execute(std::uint64_t q0, std::uint64_t q1, model::Cycle now) {
-  switch (desc::type_of(q0)) {
+QueueError InvalidationQueue::execute(std::uint64_t q0, std::uint64_t q1, bool wide,
+                                      model::Cycle now) {
+  const unsigned type = desc::type_of(q0);
+  if (type >= desc::kPasidIotlb && type <= desc::kPasidDeviceTlb) {
+    // 256-bit-only types: invalid in a 128-bit queue or on a unit without ECAP.SMTS.
+    if (!wide || !sm_) return QueueError::kInvalidType;
+    return execute_scalable(type, q0, q1);
+  }
+  switch (type) {
     case desc::kContextCache: {
       if (reserved_set<cc_desc::Layout>(q0, q1)) return QueueError::kReservedField;
       const Granularity g = granularity_of(cc_desc::G::get(q0));
@@ -133,6 +143,52 @@ QueueError InvalidationQueue::execute(std::uint64_t q0, std::uint64_t q1, model:
       return wait(q0, q1, now);
     default:
       return QueueError::kInvalidType;
+  }
+}
+
+QueueError InvalidationQueue::execute_scalable(unsigned type, std::uint64_t q0,
+                                               std::uint64_t q1) {
+  switch (type) {
+    case desc::kPasidIotlb: {
+      if (reserved_set<p_iotlb_desc::Layout>(q0, q1)) return QueueError::kReservedField;
+      const std::uint64_t g = p_iotlb_desc::G::get(q0);
+      if (g != p_iotlb_desc::kAllOfPasid && g != p_iotlb_desc::kPageSelective) {
+        return QueueError::kReservedField;  // G 00/01 invalid (facts §6.8)
+      }
+      // CAP.PSI/MAMV do not limit P_IOTLB (facts §6.8 [O]).
+      target_.invalidate_pasid_iotlb(PasidIotlbInvalidation{
+          g == p_iotlb_desc::kPageSelective ? Granularity::kSelective : Granularity::kDomain,
+          static_cast<std::uint16_t>(p_iotlb_desc::DID::get(q0)),
+          static_cast<std::uint32_t>(p_iotlb_desc::PASID::get(q0)), p_iotlb_desc::ADDR::raw(q1),
+          static_cast<unsigned>(p_iotlb_desc::AM::get(q1)), p_iotlb_desc::IH::get(q1) != 0});
+      return QueueError::kNone;
+    }
+    case desc::kPasidCache: {
+      if (reserved_set<pc_desc::Layout>(q0, q1)) return QueueError::kReservedField;
+      const std::uint64_t g = pc_desc::G::get(q0);
+      Granularity done = Granularity::kNone;
+      if (g == pc_desc::kDomain) done = Granularity::kDomain;
+      if (g == pc_desc::kPasidSelective) done = Granularity::kSelective;
+      if (g == pc_desc::kGlobal) done = Granularity::kGlobal;
+      if (done == Granularity::kNone) return QueueError::kReservedField;  // G = 10 invalid
+      target_.invalidate_pasid_cache(
+          PasidCacheInvalidation{done, static_cast<std::uint16_t>(pc_desc::DID::get(q0)),
+                                 static_cast<std::uint32_t>(pc_desc::PASID::get(q0))});
+      return QueueError::kNone;
+    }
+    default: {  // desc::kPasidDeviceTlb
+      if (!dt_) return QueueError::kInvalidType;
+      if (reserved_set<p_dev_tlb_desc::Layout>(q0, q1)) return QueueError::kReservedField;
+      DeviceTlbInvalidation d = decode_device_tlb_range(
+          model::SourceId{static_cast<std::uint16_t>(p_dev_tlb_desc::SID::get(q0))},
+          static_cast<unsigned>(p_dev_tlb_desc::MIP::get(q0)), p_dev_tlb_desc::ADDR::get(q1),
+          p_dev_tlb_desc::S::get(q1) != 0);
+      d.has_pasid = true;
+      d.pasid = static_cast<std::uint32_t>(p_dev_tlb_desc::PASID::get(q0));
+      d.global = p_dev_tlb_desc::G::get(q1) != 0;
+      target_.invalidate_device_tlb(d);
+      return QueueError::kNone;
+    }
   }
 }
 

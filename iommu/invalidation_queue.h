@@ -4,8 +4,9 @@
 // offending descriptor, fetching resumed by the next IQT write once IQE is clear.
 // MODEL: a tail write processes the whole queue synchronously; fences and drains (FN, DR, DW)
 // are therefore already satisfied.
-// Not modelled: 256-bit-only types 6–9 (reported as invalid types), ITE/ICE (device-TLB
-// invalidations complete at once).
+// 256-bit queues (IQA.DW = 1, needs ECAP.SMTS) also take the scalable-mode types 6–8
+// (scalable_descriptors.h). Not modelled: type 9 page-group responses (invalid type), ITE/ICE
+// (device-TLB invalidations complete at once).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,8 @@ class InvalidationQueue {
 
  private:
   // Executes one descriptor; kNone on success.
-  QueueError execute(std::uint64_t q0, std::uint64_t q1, model::Cycle now);
+  QueueError execute(std::uint64_t q0, std::uint64_t q1, bool wide, model::Cycle now);
+  QueueError execute_scalable(unsigned type, std::uint64_t q0, std::uint64_t q1);
   QueueError wait(std::uint64_t q0, std::uint64_t q1, model::Cycle now);
   void fail(QueueError error, model::Cycle now);
 
@@ -47,6 +49,7 @@ class InvalidationQueue {
   EventInterrupt& event_;
   UnitStats& stats_;
   bool dt_;
+  bool sm_;
   bool ir_;
   bool psi_;
   unsigned mamv_;

@@ -50,6 +50,9 @@ struct PasidIotlbEntry {
   std::uint8_t rights = 0;    // first-stage rights (kFs* of first_stage_walk.h)
   std::uint8_t ss_perms = 0;  // second-stage R/W (kPermRW for first-stage-only)
   SmEntryKind kind = SmEntryKind::kSecondStage;
+  // Filled by a request that set no Dirty bit where A/D are tracked: W is left out of perms
+  // and a write re-walks to set D (as a CPU TLB entry with D = 0 does).
+  bool dirty_pending = false;
 };
 
 class PasidIotlb {

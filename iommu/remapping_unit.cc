@@ -113,6 +113,16 @@ class UnitInvalidationTarget final : public InvalidationTarget {
     }
   }
 
+  Granularity invalidate_pasid_cache(const PasidCacheInvalidation& r) override {
+    ++stats_.pasid_cache_inv;
+    return dma_.invalidate_pasid_cache(r.granularity, r.did, r.pasid);
+  }
+
+  Granularity invalidate_pasid_iotlb(const PasidIotlbInvalidation& r) override {
+    ++stats_.p_iotlb_inv;
+    return dma_.invalidate_pasid_iotlb(r.granularity, r.did, r.pasid, r.address, r.am, r.ih);
+  }
+
   void invalidate_device_tlb(const DeviceTlbInvalidation& r) override {
     ++stats_.dev_tlb_inv;
     last_device_tlb = r;

@@ -3,8 +3,7 @@
 // fault/invalidation events, around the DMA translation pipeline (DmaRemapper) and the
 // interrupt remapper (irq_remap::InterruptRemapper). Software programs it only through
 // mmio_read/mmio_write and tables in PhysicalMemory, as on hardware.
-// Not modelled: scalable-mode invalidation descriptors, advanced fault logging, PMR, page
-// requests, perfmon registers.
+// Not modelled: advanced fault logging, PMR, page requests, perfmon registers.
 #pragma once
 
 #include <cstdint>

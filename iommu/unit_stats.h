@@ -30,6 +30,8 @@ struct UnitStats {
   std::uint64_t int_cache_inv_global = 0;
   std::uint64_t int_cache_inv_index = 0;
   std::uint64_t dev_tlb_inv = 0;
+  std::uint64_t pasid_cache_inv = 0;  // QI type 7
+  std::uint64_t p_iotlb_inv = 0;      // QI type 6
   std::uint64_t register_invalidations = 0;  // CCMD/IOTLB commands executed
   std::uint64_t qi_descriptors = 0;          // descriptors processed successfully
   std::uint64_t qi_wait_descriptors = 0;
@@ -72,6 +74,10 @@ struct UnitStats {
        "invalidations",
        &S::int_cache_inv_index},
       {"dev_tlb_inv", "invalidations", "device-TLB invalidations forwarded", &S::dev_tlb_inv},
+      {"pasid_cache_inv", "invalidations", "PASID-cache invalidations (QI type 7)",
+       &S::pasid_cache_inv},
+      {"p_iotlb_inv", "invalidations", "PASID-based IOTLB invalidations (QI type 6)",
+       &S::p_iotlb_inv},
       {"register_invalidations", "commands", "CCMD/IOTLB register commands executed",
        &S::register_invalidations},
       {"qi_descriptors", "descriptors", "queued-invalidation descriptors processed",

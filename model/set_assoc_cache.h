@@ -95,7 +95,11 @@ class SetAssocCache {
   }
 
   const CacheGeometry& geometry() const { return geometry_; }
-  const CacheStats& stats() const { return stats_; }
+  // hits is derived (lookups - misses) so that a hit updates one counter fewer.
+  const CacheStats& stats() const {
+    stats_.hits = stats_.lookups - stats_.misses;
+    return stats_;
+  }
   void reset_stats() { stats_ = CacheStats{}; }
 
   // Finds key; counts a lookup and a hit or miss and updates replacement state on a hit.
@@ -108,7 +112,6 @@ class SetAssocCache {
       ++stats_.misses;
       return nullptr;
     }
-    ++stats_.hits;
     touch(set, static_cast<std::uint32_t>(way));
     return &values_[slot(set, static_cast<std::uint32_t>(way))];
   }
@@ -337,7 +340,7 @@ class SetAssocCache {
   std::vector<std::uint8_t> tags_;  // per set, tag_stride_ bytes: the tag of each way
   std::uint64_t clock_ = 0;
   std::uint64_t rng_ = 1;
-  CacheStats stats_;
+  mutable CacheStats stats_;  // hits filled in by stats()
 };
 
 }  // namespace vtdsim::model

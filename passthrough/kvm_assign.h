@@ -4,7 +4,8 @@
 // device (claimed by pci-stub) and its DMA aliases are attached to it. Assigned MSI-X entries
 // (KVM_ASSIGN_SET_MSIX_ENTRY: table entry → guest GSI) get host interrupts whose handler injects
 // the GSI's MSI route into the guest (kvm_set_irq). Guest BARs map straight onto the device's
-// BARs (the VMM's mmap of the resource files).
+// BARs (the VMM's mmap of the resource files) except the MSI-X table, which the guest cannot
+// write (the VMM traps that page).
 // Not modelled: INTx assignment, the "iommu group must be wholly assigned" check of later
 // kernels (only pci-stub binding is checked), posted interrupts (legacy assignment predates
 // them), MSI-X table emulation (the caller picks entries and GSIs).
@@ -72,6 +73,8 @@ class KvmDeviceAssignment final : public GuestMmio {
     std::vector<HostIrq> irqs;
   };
   struct BarMap {
+    pci::Function* function;
+    unsigned bar;
     std::uint64_t gpa, size, hpa;
   };
   Expected<std::uint16_t> domain_for(std::size_t unit);

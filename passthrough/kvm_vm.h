@@ -148,6 +148,8 @@ class KvmVm {
   std::size_t add_listener(KvmListener listener);
   void remove_listener(std::size_t id);
   Expected<MsiRoute> route(std::uint32_t gsi) const;
+  // A free GSI for an MSI route, as the VMM hands them out (above the 24 IOAPIC pins).
+  std::uint32_t allocate_gsi() { return next_gsi_++; }
 
   // The host's posted-interrupt notification handler for host CPU `host_apic_id`: sync the
   // PIR of every vCPU running there into its APIC (clearing ON and the PIR bits).
@@ -176,6 +178,7 @@ class KvmVm {
     std::size_t consumer;
   };
   std::vector<Irqfd> irqfds_;
+  std::uint32_t next_gsi_ = 24;
   std::vector<KvmListener> listeners_;  // removed ones are left empty
   KvmStats stats_;
 };

@@ -99,6 +99,15 @@ Expected<VfioDevice*> VfioGroup::get_device_fd(std::string_view name) {
   return slot.get();
 }
 
+Status VfioGroup::close_device(VfioDevice& device) {
+  auto it = devices_.find(&device.function());
+  if (it == devices_.end() || it->second.get() != &device) {
+    return make_error(ErrorCode::kNotFound, fmt::format("device fd not open in group {}", id_));
+  }
+  devices_.erase(it);
+  return {};
+}
+
 Vfio::Vfio(HostKernel& kernel)
     : kernel_(&kernel), groups_(kernel.machine().iommu_groups()) {}
 

@@ -45,6 +45,8 @@ class VfioGroup {
 
   // VFIO_GROUP_GET_DEVICE_FD.
   Expected<VfioDevice*> get_device_fd(std::string_view name);
+  // Closing the device fd (its interrupts are disabled). kNotFound if not open here.
+  Status close_device(VfioDevice& device);
   std::size_t open_devices() const { return devices_.size(); }
 
  private:

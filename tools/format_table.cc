@@ -74,7 +74,10 @@ std::string render(const Format& f, const Words& q, std::string_view indent) {
   }
   out += "\n";
   for (const auto& r : f.rows) out += fmt::format("{}  {}\n", indent, render_field(r, q));
-  for (const auto& w : format_warnings(f, q)) out += fmt::format("{}  warning: {}\n", indent, w);
+  for (const auto& w : format_warnings(f, q)) {
+    const bool note = w.starts_with("note: ");
+    out += fmt::format("{}  {}{}\n", indent, note ? "" : "warning: ", w);
+  }
   return out;
 }
 

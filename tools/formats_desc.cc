@@ -56,6 +56,9 @@ std::string describe_sid(std::uint64_t v) {
 std::string describe_am(std::uint64_t am) {
   return fmt::format("2^{} pages", am);
 }
+std::string describe_entries(std::uint64_t im) {
+  return fmt::format("2^{} entries", im);
+}
 std::string describe_iec_g(std::uint64_t g) {
   return g != 0 ? "index-selective" : "global";
 }
@@ -111,7 +114,7 @@ constexpr std::array kIecRows{
     VTDSIM_ROW(d, Type, kHex, "type[3:0]"),
     VTDSIM_ROW(ic, G, kFlag, "granularity", describe_iec_g),
     VTDSIM_ROW(d, TypeHi, kHex, "type[6:4]"),
-    VTDSIM_ROW(ic, IM, kNumber, "index mask", describe_am),
+    VTDSIM_ROW(ic, IM, kNumber, "index mask", describe_entries),
     VTDSIM_ROW(ic, IIDX, kHex, "interrupt index"),
 };
 static_assert(rows_cover_layout<ic::Layout>(kIecRows));

@@ -39,14 +39,14 @@ std::string describe_tt(std::uint64_t tt) {
 
 namespace re = ie::root_entry;
 constexpr std::array kRootRows{
-    VTDSIM_ROW(re, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(re, P, kFlag, "", describe_present),
     VTDSIM_ROW(re, CTP, kAddress, "context-table pointer"),
 };
 static_assert(rows_cover_layout<re::Layout>(kRootRows));
 
 namespace ce = ie::context_entry;
 constexpr std::array kContextRows{
-    VTDSIM_ROW(ce, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(ce, P, kFlag, "", describe_present),
     VTDSIM_ROW(ce, FPD, kFlag, "fault processing disable"),
     VTDSIM_ROW(ce, TT, kEnum, "translation type", describe_tt),
     VTDSIM_ROW(ce, SLPTPTR, kAddress, "second-stage page-table pointer"),

@@ -81,7 +81,7 @@ std::string describe_if(std::uint64_t v) {
 
 namespace it = ir::irte;
 constexpr std::array kIrteRows{
-    VTDSIM_ROW(it, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(it, P, kFlag, "", describe_present),
     VTDSIM_ROW(it, FPD, kFlag, "fault processing disable"),
     VTDSIM_ROW(it, DM, kFlag, "destination mode", describe_dm),
     VTDSIM_ROW(it, RH, kFlag, "redirection hint"),
@@ -109,7 +109,7 @@ void irte_extra(const Words& q, std::vector<std::string>& warnings) {
 
 namespace pt = ir::posted_irte;
 constexpr std::array kPostedRows{
-    VTDSIM_ROW(pt, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(pt, P, kFlag, "", describe_present),
     VTDSIM_ROW(pt, FPD, kFlag, "fault processing disable"),
     VTDSIM_ROW(pt, AVAIL, kHex, "available to software"),
     VTDSIM_ROW(pt, URG, kFlag, "urgent (notify even when PID.SN = 1)"),

@@ -35,7 +35,7 @@ std::string describe_pdts(std::uint64_t v) {
 
 namespace sc = ie::sm_context_entry;
 constexpr std::array kSmContextRows{
-    VTDSIM_ROW(sc, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(sc, P, kFlag, "", describe_present),
     VTDSIM_ROW(sc, FPD, kFlag, "fault processing disable"),
     VTDSIM_ROW(sc, DTE, kFlag, "device-TLB (ATS) enable"),
     VTDSIM_ROW(sc, PASIDE, kFlag, "requests with PASID allowed"),
@@ -48,7 +48,7 @@ static_assert(rows_cover_layout<sc::Layout>(kSmContextRows));
 
 namespace pd = ie::pasid_dir_entry;
 constexpr std::array kPasidDirRows{
-    VTDSIM_ROW(pd, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(pd, P, kFlag, "", describe_present),
     VTDSIM_ROW(pd, FPD, kFlag, "fault processing disable"),
     VTDSIM_ROW(pd, SMPTBLPTR, kAddress, "PASID table pointer"),
 };
@@ -81,7 +81,7 @@ std::string describe_fspm(std::uint64_t v) {
 
 namespace pe = ie::pasid_entry;
 constexpr std::array kPasidRows{
-    VTDSIM_ROW(pe, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(pe, P, kFlag, "", describe_present),
     VTDSIM_ROW(pe, FPD, kFlag, "fault processing disable"),
     VTDSIM_ROW(pe, AW, kEnum, "second-stage address width", describe_aw),
     VTDSIM_ROW(pe, PGTT, kEnum, "PASID granular translation type", describe_pgtt),
@@ -108,7 +108,7 @@ static_assert(rows_cover_layout<pe::Layout>(kPasidRows));
 
 namespace fe = ie::fs_entry;
 constexpr std::array kFsRows{
-    VTDSIM_ROW(fe, P, kFlag, "present", describe_present),
+    VTDSIM_ROW(fe, P, kFlag, "", describe_present),
     VTDSIM_ROW(fe, RW, kFlag, "writable"),
     VTDSIM_ROW(fe, US, kFlag, "user accessible"),
     VTDSIM_ROW(fe, PWT, kFlag, "page-level write-through"),

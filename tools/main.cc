@@ -8,6 +8,7 @@
 
 #include "tools/cli_util.h"
 #include "tools/decode.h"
+#include "tools/explain.h"
 
 int main(int argc, char** argv) {
   using namespace vtdsim::tools;
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   CommandResult result;
   register_decode(app, result);
+  register_explain(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

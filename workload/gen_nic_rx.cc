@@ -28,8 +28,10 @@ Expected<NicRxConfig> read_nic_rx_config(ConfigTable& t) {
   VTDSIM_TRY(t.finish());
   if (c.stride() > c.buffer_pages * model::kPageSize) {
     return make_error(ErrorCode::kParse,
-                      fmt::format("{}: a {}-byte packet stride does not fit in {} page(s)",
-                                  t.where("buffer_pages"), c.stride(), c.buffer_pages));
+                      fmt::format("{}: a {}-byte packet stride does not fit in {} page(s) "
+                                  "(raise buffer_pages)",
+                                  t.where(c.packet_bytes != 0 ? "packet_bytes" : "mtu"), c.stride(),
+                                  c.buffer_pages));
   }
   return c;
 }
@@ -92,7 +94,7 @@ class NicRx final : public Generator {
     const auto flow = static_cast<unsigned>(rng_.below(c_.flows));
     Queue& Q = queues_[flow % c_.queues];
     const std::uint64_t buf_bytes = std::uint64_t{c_.buffer_pages} * model::kPageSize;
-    const unsigned slot = Q.head % c_.ring_size;
+    const auto slot = static_cast<unsigned>(Q.head % c_.ring_size);
     Buffer& b = Q.pool[Q.ring[slot]];
     if (c_.descriptors && Q.offset == 0) {
       io_.dma(sink, Q.rx_desc + slot * kDescBytes, kDescBytes, AccessType::kRead);

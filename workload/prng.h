@@ -36,7 +36,8 @@ class Prng {
   // Uniform in [0, n) (n > 0), by Lemire's multiply-shift (bias below 2^-64 · n: negligible
   // for workload sizes, and identical everywhere).
   std::uint64_t below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+    __extension__ using U128 = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<U128>(next()) * n) >> 64);
   }
   // Uniform in [0, 1) with 53 bits.
   double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }

@@ -131,7 +131,7 @@ std::string format_text(const RunResult& r) {
     out += fmt::format("{:<{}}  {:>{}}  {:<13}  {}\n", m.name, w, value_text(m, false), wv, m.unit,
                        m.description);
     if (m.name == "interrupts.posted" && r.events.dma_faults == 0) {
-      out += fmt::format("{:<{}}  {:>{}}  {:<13}  {}\n", "faults", w, "none", wv, "", "");
+      out += fmt::format("{:<{}}  {:>{}}\n", "faults", w, "none", wv);
     }
   }
   return out;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace vtdsim::fuzz {
 
@@ -56,7 +57,38 @@ class FuzzInput {
   std::abort();
 }
 
+// How often each non-trivial invariant was actually checked, printed at exit when the
+// environment has VTDSIM_FUZZ_NOTES=1 (shows that a target's checks are not vacuous).
+struct Note {
+  const char* name;
+  std::uint64_t count = 0;
+};
+inline std::vector<Note*>& notes() {
+  static std::vector<Note*> all;
+  return all;
+}
+inline Note* register_note(const char* name) {
+  if (notes().empty() && std::getenv("VTDSIM_FUZZ_NOTES") != nullptr) {
+    std::atexit([] {
+      for (const Note* n : notes()) {
+        std::fprintf(stderr, "note %-40s %llu\n", n->name,
+                     static_cast<unsigned long long>(n->count));
+      }
+    });
+  }
+  auto* n = new Note{name};
+  notes().push_back(n);
+  return n;
+}
+
 }  // namespace vtdsim::fuzz
+
+// Counts one check of the invariant `name` (a string literal).
+#define FUZZ_NOTE(name)                                                            \
+  do {                                                                             \
+    static ::vtdsim::fuzz::Note* fuzz_note_ = ::vtdsim::fuzz::register_note(name); \
+    ++fuzz_note_->count;                                                           \
+  } while (false)
 
 // Aborts with the condition and a message built by snprintf when cond is false.
 #define FUZZ_CHECK(cond, ...)                                     \

@@ -39,10 +39,10 @@ std::uint64_t pool_pointer(FuzzInput& in) {
 // An offset the register file decodes, or one next to it.
 std::uint64_t interesting_offset(FuzzInput& in, const iommu::UnitConfig& c) {
   static constexpr std::array<std::uint32_t, 22> kFixed = {
-      ro::kVer,    ro::kCap,    ro::kEcap,    ro::kGcmd,   ro::kGsts,  ro::kRtaddr,
-      ro::kCcmd,   ro::kFsts,   ro::kFectl,   ro::kFedata, ro::kFeaddr, ro::kFeuaddr,
-      ro::kIqh,    ro::kIqt,    ro::kIqa,     ro::kIcs,    ro::kIectl, ro::kIedata,
-      ro::kIeaddr, ro::kIeuaddr, ro::kIqer,   ro::kIrta};
+      ro::kVer,    ro::kCap,     ro::kEcap,  ro::kGcmd,   ro::kGsts,   ro::kRtaddr,
+      ro::kCcmd,   ro::kFsts,    ro::kFectl, ro::kFedata, ro::kFeaddr, ro::kFeuaddr,
+      ro::kIqh,    ro::kIqt,     ro::kIqa,   ro::kIcs,    ro::kIectl,  ro::kIedata,
+      ro::kIeaddr, ro::kIeuaddr, ro::kIqer,  ro::kIrta};
   const std::uint8_t k = in.u8();
   std::uint64_t off = 0;
   if (k < 160) {
@@ -118,10 +118,12 @@ void do_read(iommu::RemappingUnit& u, std::uint64_t off, unsigned size) {
 model::DmaRequest request_from(FuzzInput& in) {
   model::DmaRequest r;
   const std::uint8_t f = in.u8();
-  r.source_id = model::SourceId{(f & 1u) != 0 ? in.u16() : static_cast<std::uint16_t>(in.u8() & 7u)};
+  r.source_id =
+      model::SourceId{(f & 1u) != 0 ? in.u16() : static_cast<std::uint16_t>(in.u8() & 7u)};
   switch ((f >> 1) & 3u) {
     case 0:
-      r.address = std::uint64_t{in.u16()} << 12 | (in.u16() & 0xFFFu);
+      r.address = std::uint64_t{in.u16()} << 12;
+      r.address |= in.u16() & 0xFFFu;
       break;
     case 1:
       r.address = in.u64();
@@ -172,7 +174,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2: {  // any offset, any size
         static constexpr std::array<unsigned, 7> kSizes = {4, 8, 4, 8, 1, 2, 16};
         const std::uint64_t off = in.boolean() ? in.u16() : in.u64();
-        unit.mmio_write(off, in.pick(std::span<const unsigned>(kSizes)), in.u64());
+        const unsigned sz = in.pick(std::span<const unsigned>(kSizes));
+        unit.mmio_write(off, sz, in.u64());
         break;
       }
       case 3: {
@@ -200,15 +203,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 6: {
         const auto sid = model::SourceId{in.u16()};
         const std::uint64_t addr = in.boolean() ? 0xFEE00000u | (in.u32() & 0xFFFFFu) : in.u64();
-        const irq_remap::IrResult r = unit.remap_interrupt(sid, addr, in.u32(), in.u16());
+        const std::uint32_t d = in.u32();
+        const irq_remap::IrResult r = unit.remap_interrupt(sid, addr, d, in.u16());
         switch (r.outcome) {
           case irq_remap::IrOutcome::kPassThrough:
           case irq_remap::IrOutcome::kRemapped:
           case irq_remap::IrOutcome::kPosted:
             break;
           case irq_remap::IrOutcome::kFault:
-            FUZZ_CHECK(fuzz::defined_ir_reason(r.fault_reason), "IR fault 0x%02x",
-                       r.fault_reason);
+            FUZZ_CHECK(fuzz::defined_ir_reason(r.fault_reason), "IR fault 0x%02x", r.fault_reason);
             break;
           default:
             FUZZ_CHECK(false, "undefined IR outcome %d", static_cast<int>(r.outcome));

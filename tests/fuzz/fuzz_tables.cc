@@ -39,6 +39,12 @@ class NullSink final : public model::InterruptSink {
   void deliver(const model::ApicMessage&) override {}
 };
 
+model::SourceId sid_from(FuzzInput& in) {
+  const unsigned bus = in.u8() & 1u;
+  const unsigned dev = in.u8() & 0x1Fu;
+  return model::SourceId::make(bus, dev, in.u8() & 7u);
+}
+
 // A consistent chain root → context → second-stage levels for (sid, iova), with fuzzer-chosen
 // frames (which may collide), permissions, TT, AW, DID and leaf level.
 struct Chain {
@@ -48,7 +54,7 @@ struct Chain {
 
 Chain write_chain(FuzzInput& in, model::PhysicalMemory& m) {
   Chain c;
-  c.sid = model::SourceId::make(in.u8() & 1u, in.u8() & 0x1Fu, in.u8() & 7u);
+  c.sid = sid_from(in);
   c.iova = (std::uint64_t{in.u32()} << 12) & ((std::uint64_t{1} << 48) - 1);
   const std::uint8_t f = in.u8();
   const unsigned aw = 1 + (f % 3);  // 3, 4 or 5 levels
@@ -58,9 +64,9 @@ Chain write_chain(FuzzInput& in, model::PhysicalMemory& m) {
   std::uint64_t table = frame_addr(1 + in.u8() % (kFrames - 1));
   (void)m.write(kRoot + c.sid.bus() * 16, model::U128{ctx_table | 1u, 0});
   const std::uint64_t fpd = (f & 0x20u) != 0 ? 2 : 0;
-  (void)m.write(ctx_table + c.sid.devfn() * 16,
-                model::U128{table | (std::uint64_t{tt} << 2) | fpd | 1u,
-                            aw | (std::uint64_t{did} << 8)});
+  (void)m.write(
+      ctx_table + c.sid.devfn() * 16,
+      model::U128{table | (std::uint64_t{tt} << 2) | fpd | 1u, aw | (std::uint64_t{did} << 8)});
   const unsigned levels = aw + 2;
   const unsigned leaf = 1 + (in.u8() % 3);
   for (unsigned level = levels; level >= 1; --level) {
@@ -82,7 +88,8 @@ Chain write_chain(FuzzInput& in, model::PhysicalMemory& m) {
 
 // A raw qword anywhere in the pool; pointer-like values usually point into the pool.
 void write_raw(FuzzInput& in, model::PhysicalMemory& m) {
-  const std::uint64_t pa = frame_addr(in.u8()) + (in.u16() & 0xFF8u);
+  const std::uint64_t frame = frame_addr(in.u8());
+  const std::uint64_t pa = frame + (in.u16() & 0xFF8u);
   const std::uint8_t s = in.u8();
   std::uint64_t v = 0;
   switch (s % 4) {
@@ -90,14 +97,15 @@ void write_raw(FuzzInput& in, model::PhysicalMemory& m) {
       v = in.u64();
       break;
     case 1:
-      v = frame_addr(in.u8()) | (in.u16() & 0xFFFu);
+      v = frame_addr(in.u8());
+      v |= in.u16() & 0xFFFu;
       break;
     case 2:
       v = in.u16();
       break;
     default:
-      v = frame_addr(in.u8()) | 3u | ((s & 0x80u) != 0 ? 0x80u : 0u) |
-          ((std::uint64_t{in.u8()} << 52) & ((s & 0x40u) != 0 ? ~0ull : 0ull));
+      v = frame_addr(in.u8()) | 3u | ((s & 0x80u) != 0 ? 0x80u : 0u);
+      v |= (std::uint64_t{in.u8()} << 52) & ((s & 0x40u) != 0 ? ~0ull : 0ull);
       break;
   }
   (void)m.write(pa, v);
@@ -183,7 +191,7 @@ model::DmaRequest request_from(FuzzInput& in, const std::vector<Chain>& chains) 
     r.address = c.iova | (in.u16() & 0xFFFu);
     if ((f & 3u) == 3) r.address ^= std::uint64_t{1} << (12 + in.u8() % 40);
   } else {
-    r.source_id = model::SourceId::make(in.u8() & 1u, in.u8() & 0x1Fu, in.u8() & 7u);
+    r.source_id = sid_from(in);
     r.address = (f & 4u) != 0 ? in.u64() : std::uint64_t{in.u32()} << 12;
   }
   r.access = (f & 8u) != 0 ? model::AccessType::kWrite : model::AccessType::kRead;
@@ -214,6 +222,7 @@ void check_against_reference(const iommu::RemappingUnit& u, const model::Physica
     FUZZ_CHECK(c.present, "permission fault 0x%02x without a present context", t.fault_reason);
     const RefWalk w = ref_walk(m, c, r.address);
     const std::uint8_t need = r.access == model::AccessType::kWrite ? 2 : 1;
+    FUZZ_NOTE("permission fault matches the reference walk");
     FUZZ_CHECK((w.perms & need) == 0, "permission fault 0x%02x but the walk grants %u",
                t.fault_reason, w.perms);
     return;
@@ -252,9 +261,13 @@ void check_against_reference(const iommu::RemappingUnit& u, const model::Physica
   FUZZ_CHECK(t.page_size == w.page_size, "page size 0x%llx, walk 0x%llx",
              static_cast<unsigned long long>(t.page_size),
              static_cast<unsigned long long>(w.page_size));
+  // A translation completion granting nothing carries no meaningful address (§4.2.3).
+  if (got == 0) return;
   const std::uint64_t expect = w.page_base | (r.address & (w.page_size - 1));
-  FUZZ_CHECK(t.hpa == expect, "hpa 0x%llx, walk gives 0x%llx",
-             static_cast<unsigned long long>(t.hpa), static_cast<unsigned long long>(expect));
+  FUZZ_NOTE("translation matches the reference walk");
+  FUZZ_CHECK(t.hpa == expect, "hpa 0x%llx, walk gives 0x%llx (AT=%d)",
+             static_cast<unsigned long long>(t.hpa), static_cast<unsigned long long>(expect),
+             static_cast<int>(r.address_type));
 }
 
 }  // namespace

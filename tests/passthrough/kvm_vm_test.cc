@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "irq_remap/irte.h"
 #include "irq_remap/posted.h"
 
 namespace vtdsim::passthrough {
