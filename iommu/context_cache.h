@@ -1,7 +1,8 @@
 // Context cache (spec 4.x §6.2.1, §6.5.1.1; facts §2.1): decoded legacy context entries keyed
 // by source-id, with global, domain-selective and device-selective (function mask)
 // invalidation. With CAP.CM=1 a not-present context is cached as a negative entry tagged DID 0.
-// Not modelled: scalable-mode context/PASID caching.
+// Scalable mode uses a second instance for scalable context entries (scalable_remapper.h);
+// PASID entries are cached by PasidCache (pasid_cache.h).
 #pragma once
 
 #include <cstdint>

@@ -147,8 +147,14 @@ inline void DmaRemapper::Impl::translate(const model::DmaRequest& req, const Roo
   const bool plain = !req.has_pasid && !in_interrupt_window(req.address) &&
                      root.translation_enabled && root.root_table_pointer_set && root.ttm == 0 &&
                      req.address_type == model::AddressType::kUntranslated;
-  if (!plain) [[unlikely]]
+  if (!plain) [[unlikely]] {
+    // Scalable mode: everything but interrupt requests (no PASID, 0xFEEx_xxxx) and TE = 0.
+    if (root.ttm == 1 && root.translation_enabled && root.root_table_pointer_set &&
+        (req.has_pasid || !in_interrupt_window(req.address))) {
+      return sm.translate(req, root, r);
+    }
     return general(req, root, r);
+  }
   const ContextCacheEntry* ce = contexts.lookup(req.source_id);
   if (ce == nullptr) [[unlikely]] {
     ++stats.translations;
@@ -200,11 +206,6 @@ DmaRemapper::Impl::Ctx DmaRemapper::Impl::context_hit(const model::DmaRequest& r
 
 void DmaRemapper::Impl::general(const model::DmaRequest& req, const RootState& root,
                                 RemapResult& r) {
-  // Scalable mode: everything but interrupt requests (no PASID, 0xFEEx_xxxx) and TE = 0.
-  if (root.ttm == 1 && root.translation_enabled && root.root_table_pointer_set &&
-      (req.has_pasid || !in_interrupt_window(req.address))) [[likely]] {
-    return sm.translate(req, root, r);
-  }
   ++stats.translations;
   if (req.has_pasid || in_interrupt_window(req.address) || !root.translation_enabled ||
       !root.root_table_pointer_set || root.ttm != 0) {

@@ -16,7 +16,7 @@ FaultReason nested_table(model::PhysicalMemory& memory, const UnitConfig& config
   switch (ss.reason) {
     case FaultReason::kSmAddressBeyondMax:
       return FaultReason::kSmFsEntryBeyondMgaw;  // 0x74
-    case FaultReason::kSmSsPermission:          // R = W = 0
+    case FaultReason::kSmSsPermission:           // R = W = 0
     case FaultReason::kSmReadDenied:
       return top ? FaultReason::kSmFsTopReadDenied : FaultReason::kSmFsEntryReadDenied;
     default:
@@ -71,8 +71,7 @@ FsWalk walk_first_stage(model::PhysicalMemory& memory, const UnitConfig& config,
     std::uint64_t table_hpa = table;
     SsTranslation ss;
     if (!table_is_hpa) {
-      const FaultReason f =
-          nested_table(memory, config, ss_pwc, pasid, table, top, ss, counters);
+      const FaultReason f = nested_table(memory, config, ss_pwc, pasid, table, top, ss, counters);
       if (f != FaultReason::kNone) {
         out.reason = f;
         return out;

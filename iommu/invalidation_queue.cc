@@ -146,8 +146,7 @@ QueueError InvalidationQueue::execute(std::uint64_t q0, std::uint64_t q1, bool w
   }
 }
 
-QueueError InvalidationQueue::execute_scalable(unsigned type, std::uint64_t q0,
-                                               std::uint64_t q1) {
+QueueError InvalidationQueue::execute_scalable(unsigned type, std::uint64_t q0, std::uint64_t q1) {
   switch (type) {
     case desc::kPasidIotlb: {
       if (reserved_set<p_iotlb_desc::Layout>(q0, q1)) return QueueError::kReservedField;

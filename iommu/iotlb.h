@@ -1,7 +1,8 @@
 // IOTLB of one remapping unit (spec 4.x §6.2.3, §6.5.1.2): second-stage translations tagged by
 // domain id, page number and page size, in one set-associative array per page size (4 KiB,
 // 2 MiB, 1 GiB) probed smallest first, so a superpage entry is found for any address inside it.
-// Not modelled: first-stage/nested entries, PASID tags, device-TLB (ATS) entries.
+// Scalable-mode (PASID-tagged, first-stage/nested) entries live in pasid_iotlb.h.
+// Not modelled: device-TLB (ATS) entries inside the unit.
 #pragma once
 
 #include <array>
@@ -48,7 +49,8 @@ class Iotlb {
     memo_ = nullptr;
     if ((filled_ & 1u) != 0) {
       const std::uint64_t k = key(did, iova, 0);
-      if (IotlbEntry* e = arrays_[0]->lookup(k)) [[likely]] {
+      std::uint64_t& hint = hints_[((k >> 16) ^ k) & (kHints - 1)];
+      if (IotlbEntry* e = arrays_[0]->lookup_hinted(k, hint)) [[likely]] {
         size_class = 0;
         memo_ = e;
         memo_page_ = k;
@@ -71,7 +73,8 @@ class Iotlb {
   std::size_t size() const;
   bool built(unsigned size_class) const { return arrays_[size_class] != nullptr; }
   // Counters of the arrays summed (insertions, evictions, invalidations). Lookup counts are
-  // per array probe and exclude shortcut hits: DmaRemapStats holds the IOTLB lookup counts.
+  // per array probe and exclude shortcut hits (memo and slot hints): DmaRemapStats holds the
+  // IOTLB lookup counts.
   model::CacheStats cache_stats() const;
 
  private:
@@ -86,6 +89,12 @@ class Iotlb {
   IotlbEntry* lookup_superpages(std::uint16_t did, std::uint64_t iova, unsigned& size_class);
   void refresh_filled();
 
+  // Simulation shortcut, not a model feature: where each recently found 4 KiB key sat in its
+  // array (direct-mapped by page ^ DID), so a hit checks one slot instead of searching the
+  // set. A hint is checked against the slot's key and valid bit, so a stale hint only costs
+  // the search; counting and replacement are those of a plain lookup.
+  static constexpr std::size_t kHints = 256;
+  std::array<std::uint64_t, kHints> hints_{};
   std::array<std::unique_ptr<Array>, kSizes> arrays_;
   unsigned filled_ = 0;  // bit c: array c may hold entries (skip empty arrays on lookup)
   IotlbEntry* memo_ = nullptr;

@@ -1,7 +1,8 @@
 // Legacy-mode (RTADDR.TTM = 00) translation structures: root entry, context entry and the
 // second-stage paging entry, as field tables (spec 4.x §9.1, §9.3, §9.8; facts §3.1, §3.2,
 // §4.1, §4.2), plus the AGAW/level arithmetic of §3.6.
-// Not modelled: scalable-mode formats, bits 6:2 of second-stage entries (ignored, facts §9.11).
+// Scalable-mode formats are in scalable_formats.h. Not modelled: bits 6:2 of second-stage
+// entries (ignored, facts §9.11).
 #pragma once
 
 #include <cstdint>

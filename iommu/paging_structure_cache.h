@@ -2,7 +2,8 @@
 // per level 2..5 holding non-leaf entries: DID + the address bits above the level → next-table
 // pointer and the permissions accumulated down to the entry. A hit lets a walk skip the levels
 // above. A level whose geometry has ways = 0 is not built.
-// Not modelled: first-stage/nested paging-structure caches.
+// First-stage paging-structure caches (DID + PASID tagged) are FsPwc in pasid_iotlb.h; in
+// scalable mode this cache serves second-stage walks (also those inside nested walks).
 #pragma once
 
 #include <array>

@@ -27,7 +27,17 @@ PasidIotlbEntry* PasidIotlb::lookup_arrays(const PasidKey& k4, std::uint16_t did
                                            std::uint32_t pasid, std::uint64_t iova,
                                            unsigned& size_class) {
   memo_ = nullptr;
-  for (unsigned c = 0; c < kSizes; ++c) {
+  if ((filled_ & 1u) != 0) {
+    std::uint64_t& hint = hints_[k4.index_hash() & (kHints - 1)];
+    if (PasidIotlbEntry* e = arrays_[0]->lookup_hinted(k4, hint)) {
+      size_class = 0;
+      memo_ = e;
+      memo_key_ = k4;
+      memo_class_ = 0;
+      return e;
+    }
+  }
+  for (unsigned c = 1; c < kSizes; ++c) {
     if ((filled_ & (1u << c)) == 0) continue;
     if (PasidIotlbEntry* e = arrays_[c]->lookup(pasid_key(did, pasid, iova, shift_of(c)))) {
       size_class = c;
@@ -144,9 +154,8 @@ std::size_t FsPwc::invalidate_pasid(std::uint16_t did, std::uint32_t pasid) {
   std::size_t n = 0;
   for (auto& c : caches_) {
     if (c == nullptr) continue;
-    n += c->invalidate_if([=](const PasidKey& k, const FsPwcEntry&) {
-      return k.did() == did && k.pasid == pasid;
-    });
+    n += c->invalidate_if(
+        [=](const PasidKey& k, const FsPwcEntry&) { return k.did() == did && k.pasid == pasid; });
   }
   return n;
 }

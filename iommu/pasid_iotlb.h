@@ -98,6 +98,9 @@ class PasidIotlb {
   template <class Pred>
   std::size_t invalidate(Pred&& pred);
 
+  // Slot hints for the 4 KiB array, as in Iotlb (checked against the slot: never stale).
+  static constexpr std::size_t kHints = 256;
+  std::array<std::uint64_t, kHints> hints_{};
   std::array<std::unique_ptr<Array>, kSizes> arrays_;
   unsigned filled_ = 0;
   PasidIotlbEntry* memo_ = nullptr;

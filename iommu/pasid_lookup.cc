@@ -37,8 +37,8 @@ ContextFetch fetch_sm_context(const model::PhysicalMemory& memory, const UnitCon
     out.reason = FaultReason::kSmRootNotPresent;
     return out;
   }
-  const std::uint64_t ctp = upper ? sm_root_entry::UCTP::get(re.q[1]) << 12
-                                  : re.raw<sm_root_entry::LCTP>();
+  const std::uint64_t ctp =
+      upper ? sm_root_entry::UCTP::get(re.q[1]) << 12 : re.raw<sm_root_entry::LCTP>();
   // Reserved bits of the whole entry count, as does the used pointer above the HAW.
   if (sm_root_entry::Layout::reserved_bits_set(re) || (ctp & above_haw) != 0) {
     out.reason = FaultReason::kSmRootReserved;
@@ -143,11 +143,11 @@ PasidFetch fetch_pasid(const model::PhysicalMemory& memory, const UnitConfig& co
   // Reserved: the layout's bits, capability-dependent bits (SRE without ECAP.SRS is reserved,
   // per the Linux fix for fault 0x5A; SSADE without SLADS; EAFE without EAFS), and the used
   // table pointers above the HAW (a nested FSPTPTR is a GPA, checked by the walk: 0x74).
-  const bool reserved =
-      pasid_entry::Layout::reserved_bits_set(pe) || (info.sre && !config.supervisor_requests) ||
-      (info.ssade && !config.ss_ad) || (info.eafe && !config.eafs) ||
-      (uses_ss && (info.ssptptr & above_haw) != 0) ||
-      (pgtt == pasid_entry::kPgttFirstStage && (info.fsptptr & above_haw) != 0);
+  const bool reserved = pasid_entry::Layout::reserved_bits_set(pe) ||
+                        (info.sre && !config.supervisor_requests) ||
+                        (info.ssade && !config.ss_ad) || (info.eafe && !config.eafs) ||
+                        (uses_ss && (info.ssptptr & above_haw) != 0) ||
+                        (pgtt == pasid_entry::kPgttFirstStage && (info.fsptptr & above_haw) != 0);
   if (reserved) {
     out.reason = FaultReason::kSmPasidEntryReserved;
     return out;

@@ -18,9 +18,9 @@ using model::Cycle;
 
 struct ScalableRemapper::Ctx {
   ContextInfo info;
-  Cycle base = 0;          // cycle the lookups so far complete
-  Cycle ready = 0;         // completion of in-flight fills this request relies on
-  Cycle fetch = 0;         // walker cycles of context/PASID fetches still to run
+  Cycle base = 0;   // cycle the lookups so far complete
+  Cycle ready = 0;  // completion of in-flight fills this request relies on
+  Cycle fetch = 0;  // walker cycles of context/PASID fetches still to run
   bool fill_context = false;
   bool fill_pasid = false;
   PasidInfo pasid_info;
@@ -55,8 +55,8 @@ void ScalableRemapper::fault(RemapResult& r, FaultReason reason, bool fpd) {
   ++stats_.fault_sm;
 }
 
-Cycle ScalableRemapper::finish(const model::DmaRequest& req, Ctx& ctx, Cycle at,
-                               Cycle walk_cycles, RemapResult& r) {
+Cycle ScalableRemapper::finish(const model::DmaRequest& req, Ctx& ctx, Cycle at, Cycle walk_cycles,
+                               RemapResult& r) {
   Cycle done = std::max(at, ctx.ready);
   if (ctx.ready > at) ++stats_.pw_shared;
   const Cycle cycles = ctx.fetch + walk_cycles;
@@ -234,8 +234,8 @@ void ScalableRemapper::from_pasid(const model::DmaRequest& req, Ctx& ctx, RemapR
   from_iotlb(req, ctx, e, cls, r);
 }
 
-void ScalableRemapper::from_iotlb(const model::DmaRequest& req, Ctx& ctx,
-                                  const PasidIotlbEntry* e, unsigned cls, RemapResult& r) {
+void ScalableRemapper::from_iotlb(const model::DmaRequest& req, Ctx& ctx, const PasidIotlbEntry* e,
+                                  unsigned cls, RemapResult& r) {
   if (e == nullptr) return walk(req, ctx, r);
   const std::uint8_t have = e->perms[ctx.user ? 0 : 1];
   const bool write = (ctx.need & kPermW) != 0;
@@ -287,8 +287,8 @@ void ScalableRemapper::walk(const model::DmaRequest& req, Ctx& ctx, RemapResult&
   SmEntryKind kind = SmEntryKind::kSecondStage;
 
   if (p.pgtt == pasid_entry::kPgttSecondStage) {
-    const SsTranslation s = translate_second_stage(memory_, config_, ss_pwc_, p, req.address,
-                                                   ctx.need & kPermRW, n);
+    const SsTranslation s =
+        translate_second_stage(memory_, config_, ss_pwc_, p, req.address, ctx.need & kPermRW, n);
     reason = s.reason;
     not_present = s.not_present;
     page_base = s.page_base;
@@ -376,9 +376,8 @@ void ScalableRemapper::walk(const model::DmaRequest& req, Ctx& ctx, RemapResult&
   t.status = model::TranslationStatus::kOk;
   t.hpa = page_base | (req.address & (size - 1));
   t.page_size = size;
-  t.permissions = {.read = (have & kPermR) != 0,
-                   .write = (have & kPermW) != 0,
-                   .execute = (have & kPermX) != 0};
+  t.permissions = {
+      .read = (have & kPermR) != 0, .write = (have & kPermW) != 0, .execute = (have & kPermX) != 0};
 }
 
 void ScalableRemapper::invalidate_context_all() {

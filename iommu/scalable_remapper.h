@@ -11,9 +11,9 @@
 
 #include "iommu/context_cache.h"
 #include "iommu/dma_remapper.h"
+#include "iommu/first_stage_walk.h"
 #include "iommu/paging_structure_cache.h"
 #include "iommu/pasid_cache.h"
-#include "iommu/first_stage_walk.h"
 #include "iommu/pasid_iotlb.h"
 #include "iommu/scalable_formats.h"
 #include "model/timing.h"

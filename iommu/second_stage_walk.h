@@ -1,7 +1,8 @@
 // Legacy second-stage page walk (spec 4.x §3.6, §9.8; facts §4.1, §4.2): 3-, 4- and 5-level
 // tables, 2 MiB / 1 GiB leaves where CAP.SLLPS allows, R/W ANDed down the walk and checked at
 // every level, reserved-bit checks (0x0C), read errors (0x07).
-// Not modelled: A/D updates (legacy mode has none), SNP/EMT/IPAT, execute permission.
+// Legacy mode only: the scalable-mode second stage (codes 0x78–0x86, SSADE A/D) is
+// sm_second_stage.h. Not modelled: SNP/EMT/IPAT, execute permission.
 #pragma once
 
 #include <array>

@@ -20,10 +20,10 @@ namespace vtdsim::iommu {
 
 // Work done by one scalable-mode walk (all stages), for stats and timing.
 struct SmWalkCounters {
-  unsigned reads = 0;       // paging-entry reads (both stages)
-  unsigned ss_reads = 0;    // of which second-stage
-  unsigned writes = 0;      // A/D write-backs
-  unsigned ss_walks = 0;    // second-stage translations performed
+  unsigned reads = 0;     // paging-entry reads (both stages)
+  unsigned ss_reads = 0;  // of which second-stage
+  unsigned writes = 0;    // A/D write-backs
+  unsigned ss_walks = 0;  // second-stage translations performed
   unsigned ss_pwc_hits = 0;
   unsigned fs_pwc_hits = 0;
 };
@@ -42,8 +42,8 @@ struct SsTranslation {
 // a translation request) and sets A (and D when `need` has W) if SSADE. A gpa at or above the
 // second-stage input width faults 0x83 (a nested caller reports it as 0x74).
 SsTranslation translate_second_stage(model::PhysicalMemory& memory, const UnitConfig& config,
-                                     PagingStructureCache& pwc,
-                                     const PasidInfo& pasid, std::uint64_t gpa, std::uint8_t need,
+                                     PagingStructureCache& pwc, const PasidInfo& pasid,
+                                     std::uint64_t gpa, std::uint8_t need,
                                      SmWalkCounters& counters);
 
 // Sets D in the second-stage leaf entry at leaf_pa (SSADE; a write through a translation that

@@ -49,14 +49,14 @@ struct UnitConfig {
   bool nested = false;
   bool supervisor_requests = false;  // SRS
   bool pasid = false;
-  unsigned pss = 19;            // 2^(PSS+1) PASIDs
-  bool scalable_mode = false;   // SMTS
-  bool ss_translation = false;  // SLTS (scalable-mode second stage)
-  bool fs_translation = false;  // FLTS
-  bool ss_ad = false;           // SLADS
-  bool rid_pasid = false;       // RPS
-  bool execute_requests = false;  // ERS: requests with ER=1 honoured (else fault 0x5C)
-  bool eafs = false;              // EAFS: PASID-entry EAFE allowed
+  unsigned pss = 19;                  // 2^(PSS+1) PASIDs
+  bool scalable_mode = false;         // SMTS
+  bool ss_translation = false;        // SLTS (scalable-mode second stage)
+  bool fs_translation = false;        // FLTS
+  bool ss_ad = false;                 // SLADS
+  bool rid_pasid = false;             // RPS
+  bool execute_requests = false;      // ERS: requests with ER=1 honoured (else fault 0x5C)
+  bool eafs = false;                  // EAFS: PASID-entry EAFE allowed
   bool sm_page_walk_coherent = true;  // SMPWCS: scalable-mode walks snoop (advertised with SMTS)
 
   // Host address width: pointer bits at or above it are reserved in tables.

@@ -30,8 +30,8 @@ struct UnitStats {
   std::uint64_t int_cache_inv_global = 0;
   std::uint64_t int_cache_inv_index = 0;
   std::uint64_t dev_tlb_inv = 0;
-  std::uint64_t pasid_cache_inv = 0;  // QI type 7
-  std::uint64_t p_iotlb_inv = 0;      // QI type 6
+  std::uint64_t pasid_cache_inv = 0;         // QI type 7
+  std::uint64_t p_iotlb_inv = 0;             // QI type 6
   std::uint64_t register_invalidations = 0;  // CCMD/IOTLB commands executed
   std::uint64_t qi_descriptors = 0;          // descriptors processed successfully
   std::uint64_t qi_wait_descriptors = 0;

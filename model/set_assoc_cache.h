@@ -116,6 +116,34 @@ class SetAssocCache {
     return &values_[slot(set, static_cast<std::uint32_t>(way))];
   }
 
+  // lookup() with a slot hint kept by the caller (from a previous lookup_hinted of this cache,
+  // or 0): when the hint names a valid slot holding key the set search is skipped (replacement
+  // state updated as by lookup(), no counter: the caller counts its own hits); otherwise the
+  // set is searched and counted as lookup() does, and hint receives the slot found.
+  // Needs sets < 2^24 (else it is a plain lookup).
+  Value* lookup_hinted(const Key& key, std::uint64_t& hint) {
+    if (geometry_.sets >= (1u << 24)) [[unlikely]]
+      return lookup(key);
+    const auto hslot = static_cast<std::uint32_t>(hint);
+    const auto hset = static_cast<std::uint32_t>(hint >> 32) & 0xFFFFFFu;
+    const auto hway = static_cast<std::uint32_t>(hint >> 56);
+    if (((valid_[hset] >> hway) & 1u) != 0 && keys_[hslot] == key) [[likely]] {
+      touch_slot(hset, hway, hslot);
+      return &values_[hslot];
+    }
+    ++stats_.lookups;
+    const Where at = locate(key);
+    const int way = find(at.set, key, at.tag);
+    if (way < 0) {
+      ++stats_.misses;
+      return nullptr;
+    }
+    const std::size_t s = slot(at.set, uway(way));
+    hint = (std::uint64_t{uway(way)} << 56) | (std::uint64_t{at.set} << 32) | s;
+    touch_slot(at.set, uway(way), s);
+    return &values_[s];
+  }
+
   // Finds key without counting or touching replacement state.
   const Value* probe(const Key& key) const {
     const Where at = locate(key);
@@ -262,9 +290,12 @@ class SetAssocCache {
     return -1;
   }
   void touch(std::uint32_t set, std::uint32_t way) {
+    touch_slot(set, way, slot(set, way));
+  }
+  void touch_slot(std::uint32_t set, std::uint32_t way, std::size_t s) {
     switch (geometry_.policy) {
       case ReplacementPolicy::kLru:
-        stamps_[slot(set, way)] = ++clock_;
+        stamps_[s] = ++clock_;
         return;
       case ReplacementPolicy::kTreePlru:
         // Every node on the way's path points away from it (precomputed per way).

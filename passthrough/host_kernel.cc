@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "iommu/registers.h"
-#include "pci/capabilities.h"
 #include "passthrough/kvm_vm.h"
+#include "pci/capabilities.h"
 
 namespace vtdsim::passthrough {
 
@@ -42,9 +42,8 @@ Expected<std::unique_ptr<HostKernel>> HostKernel::boot(platform::Machine& machin
                                               machine.frame_allocator(), config.dma);
     if (auto ok = u.dma->init(); !ok) return tl::unexpected(ok.error());
     if (u.dma->regs().ecap_field<iommu::ecap::IR>() != 0) {
-      u.ir = std::make_unique<host::IrDriver>(u.dma->regs(), u.dma->invalidator(),
-                                              machine.memory(), machine.frame_allocator(),
-                                              config.ir);
+      u.ir = std::make_unique<host::IrDriver>(u.dma->regs(), u.dma->invalidator(), machine.memory(),
+                                              machine.frame_allocator(), config.ir);
       if (auto ok = u.ir->enable(); !ok) return tl::unexpected(ok.error());
     }
     if (auto ok = u.dma->enable_translation(); !ok) return tl::unexpected(ok.error());
@@ -56,9 +55,8 @@ Expected<std::unique_ptr<HostKernel>> HostKernel::boot(platform::Machine& machin
 Expected<std::size_t> HostKernel::unit_of(const pci::Function& f) const {
   auto u = machine_->unit_index_for(f.requester_id());
   if (!u) {
-    return make_error(ErrorCode::kUnsupported,
-                      fmt::format("no remapping unit covers device {}",
-                                  model::to_string(f.requester_id())));
+    return make_error(ErrorCode::kUnsupported, fmt::format("no remapping unit covers device {}",
+                                                           model::to_string(f.requester_id())));
   }
   return *u;
 }
@@ -93,9 +91,8 @@ Expected<std::uint8_t> HostKernel::allocate_vector(std::uint32_t cpu) {
     for (KvmVm* vm : vms_) reserved = reserved || vm->posted_notification_vector() == vec;
     if (reserved || used.count(vec) != 0) continue;
     used.emplace(vec, nullptr);
-    machine_->apic(cpu).set_handler(vec, [this, cpu, vec](const model::ApicMessage&) {
-      dispatch(cpu, vec);
-    });
+    machine_->apic(cpu).set_handler(
+        vec, [this, cpu, vec](const model::ApicMessage&) { dispatch(cpu, vec); });
     return vec;
   }
   return make_error(ErrorCode::kExhausted,
@@ -107,7 +104,8 @@ host::SourceValidation HostKernel::validation_for(const pci::Function& f) const 
   // substitutes an id from another bus (§9.10 SVT = 10b).
   const model::SourceId own = f.requester_id();
   const model::SourceId carried = machine_->root_complex().dma_source_id(f);
-  if (carried.bus() != own.bus()) return host::SourceValidation::bus_range(carried.bus(), own.bus());
+  if (carried.bus() != own.bus())
+    return host::SourceValidation::bus_range(carried.bus(), own.bus());
   return host::SourceValidation::exact(carried);
 }
 
@@ -254,14 +252,14 @@ void HostKernel::write_msi(pci::Function& f, const irq_remap::MsiMessage& msg, u
 
 Status HostKernel::set_posted(HostIrq& irq, std::uint64_t pda, std::uint8_t vector) {
   if (!posting_supported(irq.unit)) {
-    return make_error(ErrorCode::kUnsupported,
-                      fmt::format("unit {} does not support posted interrupts (CAP.PI = 0)",
-                                  irq.unit));
+    return make_error(
+        ErrorCode::kUnsupported,
+        fmt::format("unit {} does not support posted interrupts (CAP.PI = 0)", irq.unit));
   }
   const pci::Function* f = machine_->root_complex().find(irq.requester);
   if (f == nullptr) return make_error(ErrorCode::kNotFound, "set_posted: device gone");
-  if (auto ok = units_[irq.unit].ir->program_posted(irq.irte, pda, vector, false,
-                                                    validation_for(*f));
+  if (auto ok =
+          units_[irq.unit].ir->program_posted(irq.irte, pda, vector, false, validation_for(*f));
       !ok) {
     return ok;
   }
@@ -306,9 +304,8 @@ void HostKernel::register_vm(KvmVm& vm) {
   const std::uint8_t nv = vm.posted_notification_vector();
   for (std::size_t c = 0; c < machine_->cpu_count(); ++c) {
     const auto cpu = static_cast<std::uint32_t>(c);
-    machine_->apic(c).set_handler(nv, [this, cpu, nv](const model::ApicMessage&) {
-      notification(cpu, nv);
-    });
+    machine_->apic(c).set_handler(
+        nv, [this, cpu, nv](const model::ApicMessage&) { notification(cpu, nv); });
   }
 }
 

@@ -30,10 +30,10 @@ class KvmVm;
 
 // Which host driver a PCI function is bound to.
 enum class DriverBinding : std::uint8_t {
-  kNone,      // no driver
-  kHost,      // a host kernel driver (e.g. the NIC's own driver): owns the device's DMA
-  kVfioPci,   // vfio-pci
-  kPciStub,   // pci-stub (legacy KVM assignment claims devices through it)
+  kNone,     // no driver
+  kHost,     // a host kernel driver (e.g. the NIC's own driver): owns the device's DMA
+  kVfioPci,  // vfio-pci
+  kPciStub,  // pci-stub (legacy KVM assignment claims devices through it)
 };
 const char* to_string(DriverBinding binding);
 
@@ -120,8 +120,7 @@ class HostKernel {
   void write_msix_entry(pci::Function& f, unsigned vector, const irq_remap::MsiMessage& msg,
                         bool masked);
   void set_msix_control(pci::Function& f, bool enable, bool function_mask);
-  void write_msi(pci::Function& f, const irq_remap::MsiMessage& msg, unsigned vectors,
-                 bool enable);
+  void write_msi(pci::Function& f, const irq_remap::MsiMessage& msg, unsigned vectors, bool enable);
   // IRQ bypass: post the interrupt into descriptor `pda` as guest `vector`, or back to the host.
   Status set_posted(HostIrq& irq, std::uint64_t pda, std::uint8_t vector);
   Status set_remapped(HostIrq& irq);

@@ -65,16 +65,15 @@ void KvmDeviceAssignment::memslot_changed(const Memslot* before, const Memslot* 
 Status KvmDeviceAssignment::assign_device(pci::Function& f) {
   for (const auto& a : assigned_) {
     if (a.function == &f) {
-      return make_error(ErrorCode::kAlreadyExists,
-                        fmt::format("device {} is already assigned",
-                                    model::to_string(f.requester_id())));
+      return make_error(ErrorCode::kAlreadyExists, fmt::format("device {} is already assigned",
+                                                               model::to_string(f.requester_id())));
     }
   }
   if (kernel_->binding(f) != DriverBinding::kPciStub) {
-    return make_error(ErrorCode::kBusy,
-                      fmt::format("device {} must be bound to pci-stub (bound to {})",
-                                  model::to_string(f.requester_id()),
-                                  to_string(kernel_->binding(f))));
+    return make_error(
+        ErrorCode::kBusy,
+        fmt::format("device {} must be bound to pci-stub (bound to {})",
+                    model::to_string(f.requester_id()), to_string(kernel_->binding(f))));
   }
   auto unit = kernel_->unit_of(f);
   if (!unit) return tl::unexpected(unit.error());
@@ -121,15 +120,15 @@ Status KvmDeviceAssignment::deassign_device(pci::Function& f) {
   for (auto sid : it->sids) {
     if (auto ok = kernel_->dma_driver(it->unit).detach(sid); !ok && st) st = ok;
   }
-  bars_.erase(std::remove_if(bars_.begin(), bars_.end(),
-                             [&](const BarMap& b) { return b.function == &f; }),
-              bars_.end());
+  bars_.erase(
+      std::remove_if(bars_.begin(), bars_.end(), [&](const BarMap& b) { return b.function == &f; }),
+      bars_.end());
   assigned_.erase(it);
   return st;
 }
 
-Status KvmDeviceAssignment::assign_msix(pci::Function& f,
-                                        std::span<const std::pair<unsigned, std::uint32_t>> entries) {
+Status KvmDeviceAssignment::assign_msix(
+    pci::Function& f, std::span<const std::pair<unsigned, std::uint32_t>> entries) {
   auto it = std::find_if(assigned_.begin(), assigned_.end(),
                          [&](const Assigned& a) { return a.function == &f; });
   if (it == assigned_.end()) {
@@ -142,9 +141,9 @@ Status KvmDeviceAssignment::assign_msix(pci::Function& f,
   }
   for (const auto& [entry, gsi] : entries) {
     if (entry >= table) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("assign_msix: entry {} beyond the {}-entry MSI-X table", entry,
-                                    table));
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("assign_msix: entry {} beyond the {}-entry MSI-X table", entry, table));
     }
     if (auto r = vm_->route(gsi); !r) return tl::unexpected(r.error());
   }
@@ -177,16 +176,15 @@ Status KvmDeviceAssignment::map_bar(pci::Function& f, unsigned bar, std::uint64_
   }
   const std::uint64_t size = f.bar_spec(bar).size;
   if (gpa % size != 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("guest BAR address {:#x} is not aligned to its size {:#x}",
-                                  gpa, size));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("guest BAR address {:#x} is not aligned to its size {:#x}", gpa, size));
   }
   bars_.push_back(BarMap{&f, bar, gpa, size, f.bar_address(bar)});
   return {};
 }
 
-bool KvmDeviceAssignment::guest_mmio_read(std::uint64_t gpa, unsigned size,
-                                          std::uint64_t* value) {
+bool KvmDeviceAssignment::guest_mmio_read(std::uint64_t gpa, unsigned size, std::uint64_t* value) {
   for (const auto& b : bars_) {
     if (gpa >= b.gpa && gpa - b.gpa < b.size) {
       *value = kernel_->machine().mmio_read(b.hpa + (gpa - b.gpa), size);

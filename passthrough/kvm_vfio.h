@@ -25,10 +25,10 @@ namespace vtdsim::passthrough {
 class VfioGroup;
 
 struct KvmVfioStats {
-  std::uint64_t connections = 0;     // producer/consumer pairs connected
-  std::uint64_t posted = 0;          // IRTEs programmed posted
-  std::uint64_t remapped = 0;        // connections left (or put back) remapped
-  std::uint64_t post_failures = 0;   // IRTE programming that failed (kept remapped)
+  std::uint64_t connections = 0;    // producer/consumer pairs connected
+  std::uint64_t posted = 0;         // IRTEs programmed posted
+  std::uint64_t remapped = 0;       // connections left (or put back) remapped
+  std::uint64_t post_failures = 0;  // IRTE programming that failed (kept remapped)
 
   static constexpr auto kFields = std::to_array<model::StatField<KvmVfioStats>>({
       {"connections", "ops", "irq bypass connections made", &KvmVfioStats::connections},

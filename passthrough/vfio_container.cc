@@ -24,13 +24,12 @@ bool VfioContainer::check_extension(vfio::IommuType type) const {
 Status VfioContainer::set_iommu(vfio::IommuType type, const Type1Config& config) {
   if (iommu_) return make_error(ErrorCode::kBusy, "VFIO_SET_IOMMU: the IOMMU is already set");
   if (groups_.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "VFIO_SET_IOMMU: the container has no group");
+    return make_error(ErrorCode::kInvalidArgument, "VFIO_SET_IOMMU: the container has no group");
   }
   if (!check_extension(type)) {
-    return make_error(ErrorCode::kUnsupported,
-                      fmt::format("VFIO_SET_IOMMU: IOMMU type {} is not supported",
-                                  static_cast<unsigned>(type)));
+    return make_error(
+        ErrorCode::kUnsupported,
+        fmt::format("VFIO_SET_IOMMU: IOMMU type {} is not supported", static_cast<unsigned>(type)));
   }
   auto backend = std::make_unique<VfioIommuType1>(vfio_->kernel(), type, config);
   for (VfioGroup* g : groups_) {

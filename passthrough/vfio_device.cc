@@ -22,7 +22,9 @@ VfioDevice::VfioDevice(HostKernel& kernel, VfioGroup& group, pci::Function& func
   }
 }
 
-VfioDevice::~VfioDevice() { (void)disable(); }
+VfioDevice::~VfioDevice() {
+  (void)disable();
+}
 
 vfio::DeviceInfo VfioDevice::info() const {
   return vfio::DeviceInfo{vfio::kDeviceFlagsPci, vfio::kPciNumRegions, vfio::kPciNumIrqs};
@@ -131,8 +133,8 @@ bool VfioDevice::in_capability(std::uint32_t offset, unsigned size) const {
   bool msi = false;
   if (auto cap = function_->msi_offset()) {
     const std::uint32_t ctl = function_->config_read(*cap + pci::msi::kControl, 2);
-    msi = hits(cap, pci::msi::length(pci::msi::ADDR64::get(ctl) != 0,
-                                     pci::msi::PVM::get(ctl) != 0));
+    msi =
+        hits(cap, pci::msi::length(pci::msi::ADDR64::get(ctl) != 0, pci::msi::PVM::get(ctl) != 0));
   }
   return msi || hits(function_->msix_offset(), pci::msix::kLength);
 }
@@ -232,10 +234,9 @@ Expected<std::uint64_t> VfioDevice::mmap(unsigned index, std::uint64_t offset,
                                   offset, size, index, info->size));
   }
   if (!info->sparse_mmap.empty()) {
-    const bool inside =
-        std::any_of(info->sparse_mmap.begin(), info->sparse_mmap.end(), [&](const auto& a) {
-          return offset >= a.offset && offset + size <= a.offset + a.size;
-        });
+    const bool inside = std::any_of(
+        info->sparse_mmap.begin(), info->sparse_mmap.end(),
+        [&](const auto& a) { return offset >= a.offset && offset + size <= a.offset + a.size; });
     if (!inside) {
       return make_error(ErrorCode::kInvalidArgument,
                         fmt::format("mmap [{:#x}, +{:#x}) of region {} covers the MSI-X table",

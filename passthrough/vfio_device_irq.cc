@@ -121,18 +121,17 @@ Status VfioDevice::set_irqs(std::uint32_t flags, unsigned index, unsigned start,
   }
   if ((data == vfio::kIrqSetDataEventfd && fds.size() != count) ||
       (data == vfio::kIrqSetDataBool && bools.size() != count)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("SET_IRQS: {} data entries for count {}",
-                                  data == vfio::kIrqSetDataEventfd ? fds.size() : bools.size(),
-                                  count));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("SET_IRQS: {} data entries for count {}",
+                    data == vfio::kIrqSetDataEventfd ? fds.size() : bools.size(), count));
   }
   if (index != vfio::kPciMsiIrqIndex && index != vfio::kPciMsixIrqIndex) {
     return make_error(ErrorCode::kUnsupported,
                       fmt::format("SET_IRQS: IRQ index {} is not modelled", index));
   }
   if (action != vfio::kIrqSetActionTrigger) {
-    return make_error(ErrorCode::kUnsupported,
-                      "SET_IRQS: MSI/MSI-X support ACTION_TRIGGER only");
+    return make_error(ErrorCode::kUnsupported, "SET_IRQS: MSI/MSI-X support ACTION_TRIGGER only");
   }
   const VfioIrqType type = index == vfio::kPciMsiIrqIndex ? VfioIrqType::kMsi : VfioIrqType::kMsix;
   if (data == vfio::kIrqSetDataNone && count == 0) {

@@ -38,7 +38,9 @@ const pci::Function* VfioGroup::blocker() const {
   return nullptr;
 }
 
-bool VfioGroup::viable() const { return blocker() == nullptr; }
+bool VfioGroup::viable() const {
+  return blocker() == nullptr;
+}
 
 std::uint32_t VfioGroup::status() const {
   std::uint32_t s = 0;
@@ -49,8 +51,7 @@ std::uint32_t VfioGroup::status() const {
 
 Status VfioGroup::set_container(VfioContainer& container) {
   if (container_ != nullptr) {
-    return make_error(ErrorCode::kBusy,
-                      fmt::format("group {} is already in a container", id_));
+    return make_error(ErrorCode::kBusy, fmt::format("group {} is already in a container", id_));
   }
   if (const pci::Function* b = blocker(); b != nullptr) {
     return make_error(ErrorCode::kBusy,
@@ -108,16 +109,16 @@ Status VfioGroup::close_device(VfioDevice& device) {
   return {};
 }
 
-Vfio::Vfio(HostKernel& kernel)
-    : kernel_(&kernel), groups_(kernel.machine().iommu_groups()) {}
+Vfio::Vfio(HostKernel& kernel) : kernel_(&kernel), groups_(kernel.machine().iommu_groups()) {}
 
-Vfio::~Vfio() { open_.clear(); }
+Vfio::~Vfio() {
+  open_.clear();
+}
 
 Status Vfio::bind(pci::Function& f) {
   if (is_bridge(f)) {
-    return make_error(ErrorCode::kUnsupported,
-                      fmt::format("vfio-pci does not bind bridge {}",
-                                  model::to_string(f.requester_id())));
+    return make_error(ErrorCode::kUnsupported, fmt::format("vfio-pci does not bind bridge {}",
+                                                           model::to_string(f.requester_id())));
   }
   kernel_->bind(f, DriverBinding::kVfioPci);
   return {};
@@ -128,9 +129,8 @@ Status Vfio::bind_other(pci::Function& f, DriverBinding driver) {
   if (g) {
     auto it = open_.find(*g);
     if (it != open_.end() && it->second->devices_.count(&f) != 0) {
-      return make_error(ErrorCode::kBusy,
-                        fmt::format("device {} is open through vfio",
-                                    model::to_string(f.requester_id())));
+      return make_error(ErrorCode::kBusy, fmt::format("device {} is open through vfio",
+                                                      model::to_string(f.requester_id())));
     }
   }
   kernel_->bind(f, driver);
@@ -140,9 +140,8 @@ Status Vfio::bind_other(pci::Function& f, DriverBinding driver) {
 Expected<unsigned> Vfio::group_id(const pci::Function& f) const {
   const int g = pci::group_of(groups_, f);
   if (g < 0) {
-    return make_error(ErrorCode::kNotFound,
-                      fmt::format("device {} has no IOMMU group",
-                                  model::to_string(f.requester_id())));
+    return make_error(ErrorCode::kNotFound, fmt::format("device {} has no IOMMU group",
+                                                        model::to_string(f.requester_id())));
   }
   return static_cast<unsigned>(g);
 }
@@ -158,8 +157,7 @@ Expected<VfioGroup*> Vfio::open_group(unsigned id) {
   });
   if (!has_vfio) {
     return make_error(ErrorCode::kNotFound,
-                      fmt::format("/dev/vfio/{}: no device of the group is bound to vfio-pci",
-                                  id));
+                      fmt::format("/dev/vfio/{}: no device of the group is bound to vfio-pci", id));
   }
   auto& slot = open_[id];
   if (!slot) slot = std::make_unique<VfioGroup>(*this, id, g->members);

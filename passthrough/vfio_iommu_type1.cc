@@ -17,8 +17,7 @@ model::Permissions perms(std::uint32_t flags) {
 }
 }  // namespace
 
-VfioIommuType1::VfioIommuType1(HostKernel& kernel, vfio::IommuType type,
-                               const Type1Config& config)
+VfioIommuType1::VfioIommuType1(HostKernel& kernel, vfio::IommuType type, const Type1Config& config)
     : kernel_(&kernel), type_(type), config_(config) {}
 
 VfioIommuType1::~VfioIommuType1() {
@@ -56,9 +55,9 @@ Status VfioIommuType1::attach_group(unsigned group_id, const std::vector<pci::Fu
     if (!u) return tl::unexpected(u.error());
     if (i == 0) unit = *u;
     if (*u != unit) {
-      return make_error(ErrorCode::kUnsupported,
-                        fmt::format("group {}: devices behind different remapping units",
-                                    group_id));
+      return make_error(
+          ErrorCode::kUnsupported,
+          fmt::format("group {}: devices behind different remapping units", group_id));
     }
     for (const auto& rmrr : kernel_->machine().rmrrs()) {
       for (auto sid : rmrr.devices) {
@@ -153,9 +152,9 @@ Status VfioIommuType1::detach_group(unsigned group_id) {
 Status VfioIommuType1::map_dma(const vfio::DmaMap& map) {
   constexpr std::uint32_t kKnown = vfio::kDmaMapFlagRead | vfio::kDmaMapFlagWrite;
   if ((map.flags & ~kKnown) != 0 || (map.flags & kKnown) == 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("MAP_DMA: flags {:#x} must be a non-empty set of READ|WRITE",
-                                  map.flags));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("MAP_DMA: flags {:#x} must be a non-empty set of READ|WRITE", map.flags));
   }
   if (map.size == 0 || ((map.iova | map.size | map.vaddr) & kPageMask) != 0) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -177,9 +176,9 @@ Status VfioIommuType1::map_dma(const vfio::DmaMap& map) {
                                   map.iova, map.size));
   }
   if (!kernel_->memory().contains(map.vaddr, map.size)) {
-    return make_error(ErrorCode::kOutOfRange,
-                      fmt::format("MAP_DMA: vaddr [{:#x}, +{:#x}) is not host memory", map.vaddr,
-                                  map.size));
+    return make_error(
+        ErrorCode::kOutOfRange,
+        fmt::format("MAP_DMA: vaddr [{:#x}, +{:#x}) is not host memory", map.vaddr, map.size));
   }
   auto next = mappings_.lower_bound(map.iova);
   if (next != mappings_.end() && next->first < map.iova + map.size) {

@@ -44,10 +44,10 @@ inline constexpr std::uint32_t kIrqSetDataEventfd = 1u << 2;
 inline constexpr std::uint32_t kIrqSetActionMask = 1u << 3;
 inline constexpr std::uint32_t kIrqSetActionUnmask = 1u << 4;
 inline constexpr std::uint32_t kIrqSetActionTrigger = 1u << 5;
-inline constexpr std::uint32_t kIrqSetDataMask = kIrqSetDataNone | kIrqSetDataBool |
-                                                 kIrqSetDataEventfd;
-inline constexpr std::uint32_t kIrqSetActionMaskAll = kIrqSetActionMask | kIrqSetActionUnmask |
-                                                      kIrqSetActionTrigger;
+inline constexpr std::uint32_t kIrqSetDataMask =
+    kIrqSetDataNone | kIrqSetDataBool | kIrqSetDataEventfd;
+inline constexpr std::uint32_t kIrqSetActionMaskAll =
+    kIrqSetActionMask | kIrqSetActionUnmask | kIrqSetActionTrigger;
 
 // VFIO_IOMMU_MAP_DMA flags.
 inline constexpr std::uint32_t kDmaMapFlagRead = 1u << 0;

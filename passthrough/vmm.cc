@@ -124,9 +124,11 @@ void VfioPciDevice::emulate(std::uint32_t offset, unsigned size, std::uint32_t w
 }
 
 void VfioPciDevice::init_shadow() {
-  config_size_ = static_cast<std::uint32_t>(device_->region_info(vfio::kPciConfigRegionIndex)->size);
+  config_size_ =
+      static_cast<std::uint32_t>(device_->region_info(vfio::kPciConfigRegionIndex)->size);
   for (std::uint32_t off = 0; off < config_size_; off += 4) {
-    const std::uint32_t v = static_cast<std::uint32_t>(device_->read(kConfigFd + off, 4).value_or(0));
+    const std::uint32_t v =
+        static_cast<std::uint32_t>(device_->read(kConfigFd + off, 4).value_or(0));
     for (unsigned i = 0; i < 4; ++i) cfg_[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
   }
   pci::Function& f = device_->function();
@@ -149,8 +151,8 @@ void VfioPciDevice::init_shadow() {
   }
   if (auto cap = f.msix_offset()) {
     msix_cap_ = *cap;
-    const auto ctl_mask = static_cast<std::uint32_t>(pci::msix::ENABLE::kMask |
-                                                     pci::msix::FUNCTION_MASK::kMask);
+    const auto ctl_mask =
+        static_cast<std::uint32_t>(pci::msix::ENABLE::kMask | pci::msix::FUNCTION_MASK::kMask);
     emulate(msix_cap_ + pci::msix::kControl, 2, ctl_mask);
     std::uint32_t ctl = cfg_[msix_cap_ + 2] | (std::uint32_t{cfg_[msix_cap_ + 3]} << 8);
     ctl &= ~ctl_mask;
@@ -173,8 +175,8 @@ void VfioPciDevice::init_shadow() {
     const bool pvm = pci::msi::PVM::get(ctl) != 0;
     emulate(msi_cap_ + pci::msi::kControl, 2,
             static_cast<std::uint32_t>(pci::msi::ENABLE::kMask | pci::msi::MME::kMask));
-    cfg_[msi_cap_ + 2] = static_cast<std::uint8_t>(ctl & ~(pci::msi::ENABLE::kMask |
-                                                           pci::msi::MME::kMask));
+    cfg_[msi_cap_ + 2] =
+        static_cast<std::uint8_t>(ctl & ~(pci::msi::ENABLE::kMask | pci::msi::MME::kMask));
     emulate(msi_cap_ + pci::msi::kAddressLo, 4, 0xFFFFFFFCu);
     if (addr64) emulate(msi_cap_ + pci::msi::address_hi(true), 4, 0xFFFFFFFFu);
     emulate(msi_cap_ + pci::msi::data(addr64), 2, 0xFFFFu);

@@ -75,8 +75,7 @@ class VfioPciDevice final : public GuestMmio {
   void init_shadow();
   void emulate(std::uint32_t offset, unsigned size, std::uint32_t wmask);
   void memslot_changed(const Memslot* before, const Memslot* after);
-  std::optional<std::pair<unsigned, std::uint64_t>> decode(std::uint64_t gpa,
-                                                            unsigned size) const;
+  std::optional<std::pair<unsigned, std::uint64_t>> decode(std::uint64_t gpa, unsigned size) const;
   // MSI-X (vmm_msix.cc).
   bool msix_enabled() const;
   bool msix_function_masked() const;

@@ -1,8 +1,8 @@
 // `vtdsim decode` (tools/decode.h).
 #include "tools/decode.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <memory>
@@ -28,17 +28,17 @@ Expected<Words> parse_words(const DecodeOptions& o, unsigned max_words, unsigned
     return tl::unexpected(bad(fmt::format("{}: missing HEX value", o.kind)));
   }
   if (o.values.size() > max_words) {
-    return tl::unexpected(bad(fmt::format("{}: takes at most {} {} (qword 0 first), got {}",
-                                          o.kind, max_words, max_words == 1 ? "value" : "qwords",
-                                          o.values.size())));
+    return tl::unexpected(
+        bad(fmt::format("{}: takes at most {} {} (qword 0 first), got {}", o.kind, max_words,
+                        max_words == 1 ? "value" : "qwords", o.values.size())));
   }
   Words q{};
   for (std::size_t i = 0; i < o.values.size(); ++i) {
     auto v = parse_hex(o.values[i], fmt::format("{} HEX argument {}", o.kind, i + 1));
     if (!v) return tl::unexpected(v.error());
     if (bits == 32 && *v > 0xFFFF'FFFFu) {
-      return tl::unexpected(bad(fmt::format("{} HEX argument {}: '{}' exceeds 32 bits", o.kind,
-                                            i + 1, o.values[i])));
+      return tl::unexpected(
+          bad(fmt::format("{} HEX argument {}: '{}' exceeds 32 bits", o.kind, i + 1, o.values[i])));
     }
     q[i] = *v;
   }
@@ -125,8 +125,9 @@ Expected<std::string> decode_msi(const DecodeOptions& o) {
                          formats::describe_delivery_mode(static_cast<unsigned>(m.delivery_mode)),
                          m.level ? "level" : "edge");
     }
-    out += "    with interrupt remapping enabled it is blocked (0x25) unless GSTS.CFIS = 1 and "
-           "IRTA.EIME = 0\n";
+    out +=
+        "    with interrupt remapping enabled it is blocked (0x25) unless GSTS.CFIS = 1 and "
+        "IRTA.EIME = 0\n";
   }
   if (r.reserved_violation) out += "  warning: reserved field in the request (fault 0x20)\n";
   return out;
@@ -142,8 +143,8 @@ Expected<std::string> decode_ioapic(const DecodeOptions& o) {
         (*q)[0] & 0xFF, (*q)[0] >> 56, r.masked ? ", masked" : "");
   }
   std::string out = render(formats::ioapic_rte(), *q);
-  out += fmt::format("  emits: address {:#x}, data {:#x} → interrupt index {:#x}{}\n", r.msi.address,
-                     r.msi.data, r.index, r.masked ? " (masked)" : "");
+  out += fmt::format("  emits: address {:#x}, data {:#x} → interrupt index {:#x}{}\n",
+                     r.msi.address, r.msi.data, r.index, r.masked ? " (masked)" : "");
   return out;
 }
 
@@ -161,7 +162,7 @@ Expected<std::string> decode_desc(const DecodeOptions& o) {
     out += "  raw:";
     for (unsigned i = 0; i < o.width / 64; ++i) out += fmt::format(" q{}={:#018x}", i, (*q)[i]);
     out += type <= 9 && type >= 6 ? "\n  (field table not modelled: scalable-mode descriptor)\n"
-                                   : "\n  warning: invalid type (queue error, IQER.IQEI = 3)\n";
+                                  : "\n  warning: invalid type (queue error, IQER.IQEI = 3)\n";
     return out;
   }
   out += render(*f, *q);
@@ -175,7 +176,7 @@ Expected<std::string> decode_desc(const DecodeOptions& o) {
 
 const std::vector<std::string>& decode_kinds() {
   static const std::vector<std::string> kinds{
-      "root", "context", "pasid-dir", "pasid", "pte-ss", "pte-fs", "irte", "msi", "ioapic-rte",
+      "root", "context", "pasid-dir", "pasid", "pte-ss", "pte-fs", "irte", "msi",  "ioapic-rte",
       "desc", "frcd",    "cap",       "ecap",  "gsts",   "fsts",   "iqa",  "irta", "rtaddr"};
   return kinds;
 }

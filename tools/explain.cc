@@ -2,8 +2,8 @@
 // built-in set-up) and the dispatch to the DMA or MSI explanation (tools/explain.h).
 #include "tools/explain.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <memory>
@@ -65,7 +65,8 @@ Expected<Request> parse_request(const ExplainOptions& o) {
   if (o.pasid) {
     auto p = parse_number(*o.pasid, "--pasid");
     if (!p) return tl::unexpected(p.error());
-    if (*p >= (1u << 20)) return tl::unexpected(bad(fmt::format("--pasid {:#x}: PASIDs are 20-bit", *p)));
+    if (*p >= (1u << 20))
+      return tl::unexpected(bad(fmt::format("--pasid {:#x}: PASIDs are 20-bit", *p)));
     r.dma.has_pasid = true;
     r.dma.pasid = static_cast<std::uint32_t>(*p);
   }
@@ -96,7 +97,8 @@ Expected<std::string> explain(const ExplainOptions& o) {
   if (scenario->workload) {
     auto result = (*runner)->run();
     if (!result) return tl::unexpected(result.error());
-    out += fmt::format(": explained after its workload ran ({} DMA requests)\n", result->events.dma);
+    out +=
+        fmt::format(": explained after its workload ran ({} DMA requests)\n", result->events.dma);
   } else {
     out += ": no [workload]; explained on the machine as set up\n";
   }

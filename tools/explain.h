@@ -21,10 +21,10 @@
 namespace vtdsim::tools {
 
 struct ExplainOptions {
-  std::string scenario;     // TOML scenario; empty: the built-in set-up (explain_setup.h)
+  std::string scenario;  // TOML scenario; empty: the built-in set-up (explain_setup.h)
   std::string sid = "00:03.0";
   std::optional<std::string> pasid;
-  std::optional<std::string> addr;      // DMA input address
+  std::optional<std::string> addr;  // DMA input address
   bool write = false;
   unsigned size = 4;
   std::optional<std::string> msi_addr;  // MSI address (then msi_data)

@@ -38,8 +38,9 @@ class DmaExplainer {
       return Finding{false, "", req_.address};
     }
     if (!req_.has_pasid && model::in_interrupt_window(req_.address)) {
-      out += "  1. the address is in the interrupt window 0xFEEx_xxxx without PASID: an interrupt "
-             "request, not DMA (§3.14)\n";
+      out +=
+          "  1. the address is in the interrupt window 0xFEEx_xxxx without PASID: an interrupt "
+          "request, not DMA (§3.14)\n";
       return Finding{true, "interrupt-window request", 0};
     }
     out += fmt::format("  1. RTADDR latched by SRTP: root table {:#x}, TTM = {:02b} ({})\n",
@@ -75,8 +76,9 @@ class DmaExplainer {
     Words ctx{};
     const std::uint64_t ctx_pa =
         ie::root_entry::CTP::raw(root[0]) + sid.devfn() * ie::context_entry::kSize;
-    out += fmt::format("  3. context entry for devfn {:#04x} ({:02x}.{:x}) at {:#x} (CTP + devfn x 16):\n",
-                       sid.devfn(), sid.dev(), sid.fn(), ctx_pa);
+    out += fmt::format(
+        "  3. context entry for devfn {:#04x} ({:02x}.{:x}) at {:#x} (CTP + devfn x 16):\n",
+        sid.devfn(), sid.dev(), sid.fn(), ctx_pa);
     if (!read_words(ctx_pa, 2, ctx)) return fault("context entry read error (0x09)");
     out += render(formats::context_legacy(), ctx, "     ");
     namespace ce = ie::context_entry;
@@ -113,9 +115,10 @@ class DmaExplainer {
     namespace sc = ie::sm_context_entry;
     const std::uint64_t table = upper ? sr::UCTP::raw(root[1]) : sr::LCTP::raw(root[0]);
     const std::uint64_t ctx_pa = table + (sid.devfn() & 0x7Fu) * sc::kSize;
-    out += fmt::format("  3. scalable context entry for devfn {:#04x} at {:#x} ({} table, index "
-                       "devfn & 0x7F):\n",
-                       sid.devfn(), ctx_pa, upper ? "upper" : "lower");
+    out += fmt::format(
+        "  3. scalable context entry for devfn {:#04x} at {:#x} ({} table, index "
+        "devfn & 0x7F):\n",
+        sid.devfn(), ctx_pa, upper ? "upper" : "lower");
     Words ctx{};
     if (!read_words(ctx_pa, 4, ctx)) return fault("context entry read error (0x40)");
     out += render(formats::context_scalable(), ctx, "     ");
@@ -130,7 +133,8 @@ class DmaExplainer {
       return fault("PASID beyond the PASID directory (0x46)");
     }
     namespace pd = ie::pasid_dir_entry;
-    const std::uint64_t dir_pa = sc::PASIDDIRPTR::raw(ctx[0]) + ie::pasid_dir_index(pasid) * pd::kSize;
+    const std::uint64_t dir_pa =
+        sc::PASIDDIRPTR::raw(ctx[0]) + ie::pasid_dir_index(pasid) * pd::kSize;
     out += fmt::format("  4. PASID {:#x}{}: directory entry {:#x} at {:#x}:\n", pasid,
                        req_.has_pasid ? "" : " (RID_PASID)", ie::pasid_dir_index(pasid), dir_pa);
     Words dir{};
@@ -138,8 +142,10 @@ class DmaExplainer {
     out += render(formats::pasid_dir(), dir, "     ");
     if (pd::P::get(dir[0]) == 0) return fault("PASID directory entry not present (0x51)");
     namespace pe = ie::pasid_entry;
-    const std::uint64_t pe_pa = pd::SMPTBLPTR::raw(dir[0]) + ie::pasid_table_index(pasid) * pe::kSize;
-    out += fmt::format("     PASID table entry {:#x} at {:#x}:\n", ie::pasid_table_index(pasid), pe_pa);
+    const std::uint64_t pe_pa =
+        pd::SMPTBLPTR::raw(dir[0]) + ie::pasid_table_index(pasid) * pe::kSize;
+    out += fmt::format("     PASID table entry {:#x} at {:#x}:\n", ie::pasid_table_index(pasid),
+                       pe_pa);
     Words entry{};
     if (!read_words(pe_pa, 8, entry)) return fault("PASID entry read error (0x58)");
     out += render(formats::pasid_entry(), entry, "     ");
@@ -167,8 +173,8 @@ class DmaExplainer {
     out += fmt::format("  {}. second-stage walk: domain {}, {} levels, {}-bit input addresses\n",
                        step, did, levels, width);
     if (width < 64 && (req_.address >> width) != 0) {
-      return fault(fmt::format("IOVA {:#x} beyond the {}-bit address width (0x04)", req_.address,
-                               width));
+      return fault(
+          fmt::format("IOVA {:#x} beyond the {}-bit address width (0x04)", req_.address, width));
     }
     namespace se = ie::sl_entry;
     bool r = true;
@@ -187,19 +193,20 @@ class DmaExplainer {
       r = r && se::R::get(e[0]) != 0;
       w = w && se::W::get(e[0]) != 0;
       if (se::R::get(e[0]) == 0 && se::W::get(e[0]) == 0) {
-        return fault(fmt::format("level-{} entry not present (R = W = 0): {}", level,
-                                 access_fault_text()));
+        return fault(
+            fmt::format("level-{} entry not present (R = W = 0): {}", level, access_fault_text()));
       }
       if ((req_.access == model::AccessType::kWrite && !w) ||
           (req_.access == model::AccessType::kRead && !r)) {
-        return fault(fmt::format("level-{} entry denies the access: {}", level, access_fault_text()));
+        return fault(
+            fmt::format("level-{} entry denies the access: {}", level, access_fault_text()));
       }
       if (level == 1 || ps) {
         const std::uint64_t size = ie::level_page_size(level);
         const std::uint64_t hpa = se::ADDR::raw(e[0]) + (req_.address & (size - 1));
-        out += fmt::format("     leaf: {} page at {:#x} + offset {:#x} = HPA {:#x}\n",
-                           page_size_text(size), se::ADDR::raw(e[0]), req_.address & (size - 1),
-                           hpa);
+        out +=
+            fmt::format("     leaf: {} page at {:#x} + offset {:#x} = HPA {:#x}\n",
+                        page_size_text(size), se::ADDR::raw(e[0]), req_.address & (size - 1), hpa);
         return Finding{false, "", hpa};
       }
       table = se::ADDR::raw(e[0]);
@@ -220,7 +227,8 @@ class DmaExplainer {
           "PS={} ADDR={:#x}\n",
           level, table, index, pa, e[0], fe::P::get(e[0]), fe::RW::get(e[0]), fe::US::get(e[0]),
           fe::PS::get(e[0]), fe::ADDR::raw(e[0]));
-      if (fe::P::get(e[0]) == 0) return fault(fmt::format("level-{} entry not present (0x71)", level));
+      if (fe::P::get(e[0]) == 0)
+        return fault(fmt::format("level-{} entry not present (0x71)", level));
       if (req_.access == model::AccessType::kWrite && fe::RW::get(e[0]) == 0) {
         return fault(fmt::format("level-{} entry not writable (0x85)", level));
       }
@@ -228,8 +236,8 @@ class DmaExplainer {
         const std::uint64_t size = ie::level_page_size(level);
         const std::uint64_t base = fe::ADDR::raw(e[0]) & ~(size - 1);
         const std::uint64_t hpa = base + (req_.address & (size - 1));
-        out += fmt::format("     leaf: {} page at {:#x} = HPA {:#x}\n", page_size_text(size),
-                           base, hpa);
+        out += fmt::format("     leaf: {} page at {:#x} = HPA {:#x}\n", page_size_text(size), base,
+                           hpa);
         return Finding{false, "", hpa};
       }
       table = fe::ADDR::raw(e[0]);
@@ -283,11 +291,12 @@ std::string explain_dma(iommu::RemappingUnit& unit, const model::PhysicalMemory&
                         model::DmaRequest request) {
   std::string out = fmt::format(
       "DMA request: {} {} bytes at {:#x} from {}{}\n",
-      request.access == model::AccessType::kWrite ? "write" : "read", request.size,
-      request.address, model::to_string(request.source_id),
+      request.access == model::AccessType::kWrite ? "write" : "read", request.size, request.address,
+      model::to_string(request.source_id),
       request.has_pasid ? fmt::format(", PASID {:#x}", request.pasid) : std::string(", no PASID"));
-  out += "explanation (read-only decode of the tables in memory, as a walk with every cache "
-         "missing; the verdict below is the unit's):\n";
+  out +=
+      "explanation (read-only decode of the tables in memory, as a walk with every cache "
+      "missing; the verdict below is the unit's):\n";
   DmaExplainer explainer(unit, memory, request);
   const Finding finding = explainer.run(out);
   out += finding.fault ? fmt::format("  explanation: blocked: {}\n", finding.why)

@@ -30,9 +30,10 @@ std::string explain_steps(const iommu::RemappingUnit& unit, const model::Physica
     return "delivered unchanged (remapping off)";
   }
   if (!req.remappable) {
-    out += fmt::format("     compatibility format (address bit 4 = 0); GSTS.CFIS = {}, "
-                       "IRTA.EIME = {}\n",
-                       st.cfi ? 1 : 0, st.eime ? 1 : 0);
+    out += fmt::format(
+        "     compatibility format (address bit 4 = 0); GSTS.CFIS = {}, "
+        "IRTA.EIME = {}\n",
+        st.cfi ? 1 : 0, st.eime ? 1 : 0);
     return st.cfi && !st.eime ? "delivered unchanged (compatibility format allowed)"
                               : "blocked: compatibility-format interrupt (0x25)";
   }
@@ -42,9 +43,9 @@ std::string explain_steps(const iommu::RemappingUnit& unit, const model::Physica
                      req.shv ? fmt::format(" + SUBHANDLE {:#x}", req.subhandle) : std::string());
   if (req.reserved_violation) return "blocked: reserved field in the request (0x20)";
   const std::uint64_t entries = std::uint64_t{1} << (st.size_field + 1);
-  out += fmt::format("  2. IRTA latched by SIRTP: table {:#x}, S = {} ({} entries), EIME = {} ({})\n",
-                     st.table, st.size_field, entries, st.eime ? 1 : 0,
-                     st.eime ? "x2APIC" : "xAPIC");
+  out +=
+      fmt::format("  2. IRTA latched by SIRTP: table {:#x}, S = {} ({} entries), EIME = {} ({})\n",
+                  st.table, st.size_field, entries, st.eime ? 1 : 0, st.eime ? "x2APIC" : "xAPIC");
   if (req.index >= entries) return "blocked: index beyond the table (0x21)";
   const std::uint64_t pa = st.table + req.index * ir::kIrteSize;
   Words q{};
@@ -61,10 +62,11 @@ std::string explain_steps(const iommu::RemappingUnit& unit, const model::Physica
   const unsigned sq = static_cast<unsigned>(ir::irte::SQ::get(q[1]));
   const auto sid = static_cast<std::uint16_t>(ir::irte::SID::get(q[1]));
   const bool ok = ir::source_id_valid(source, svt, sq, sid);
-  out += fmt::format("  4. source-id check: SVT = {:02b} ({}), SQ = {:02b}, SID = {:#06x}; "
-                     "requester {} ({:#06x}): {}\n",
-                     svt, formats::describe_svt(svt), sq, sid, model::to_string(source), source.raw,
-                     ok ? "passes" : "fails");
+  out += fmt::format(
+      "  4. source-id check: SVT = {:02b} ({}), SQ = {:02b}, SID = {:#06x}; "
+      "requester {} ({:#06x}): {}\n",
+      svt, formats::describe_svt(svt), sq, sid, model::to_string(source), source.raw,
+      ok ? "passes" : "fails");
   if (!ok) return "blocked: source-id verification failed (0x26)";
   if (posted) {
     const model::Entry128 e{{q[0], q[1]}};
@@ -121,9 +123,9 @@ std::string verdict(iommu::RemappingUnit& unit, const model::PhysicalMemory& mem
     }();
     Words pid{};
     for (unsigned i = 0; i < 5; ++i) pid[i] = memory.read<std::uint64_t>(pda + 8 * i).value_or(0);
-    out += fmt::format("  descriptor at {:#x}: PIR {:016x}{:016x}{:016x}{:016x}, ON = {}, SN = {}\n",
-                       pda, pid[3], pid[2], pid[1], pid[0], ir::pid::ON::get(pid[4]),
-                       ir::pid::SN::get(pid[4]));
+    out += fmt::format(
+        "  descriptor at {:#x}: PIR {:016x}{:016x}{:016x}{:016x}, ON = {}, SN = {}\n", pda, pid[3],
+        pid[2], pid[1], pid[0], ir::pid::ON::get(pid[4]), ir::pid::SN::get(pid[4]));
   }
   out += "  interrupt-remapping counters of this request (IrStats delta):\n";
   out += counter_lines(delta, "    ");
@@ -136,8 +138,9 @@ std::string explain_msi(iommu::RemappingUnit& unit, const model::PhysicalMemory&
                         model::SourceId source, std::uint64_t address, std::uint32_t data) {
   std::string out = fmt::format("MSI request: write {:#x} to {:#x} from {}\n", data, address,
                                 model::to_string(source));
-  out += "explanation (read-only decode of IRTA and the IRTE in memory; the verdict below is the "
-         "unit's):\n";
+  out +=
+      "explanation (read-only decode of IRTA and the IRTE in memory; the verdict below is the "
+      "unit's):\n";
   const std::string conclusion = explain_steps(unit, memory, source, address, data, out);
   out += fmt::format("  explanation: {}\n", conclusion);
   out += "verdict (RemappingUnit::remap_interrupt):\n";

@@ -57,7 +57,8 @@ std::string value_text(const FieldRow& r, std::uint64_t v) {
 
 std::string render_field(const FieldRow& r, const Words& q) {
   const std::uint64_t v = field_value(r, q);
-  const std::string bits = r.hi == r.lo ? fmt::format("{}", r.hi) : fmt::format("{}:{}", r.hi, r.lo);
+  const std::string bits =
+      r.hi == r.lo ? fmt::format("{}", r.hi) : fmt::format("{}:{}", r.hi, r.lo);
   std::string meaning(r.meaning);
   if (r.describe != nullptr) {
     const std::string d = r.describe(v);
@@ -70,7 +71,8 @@ std::string render(const Format& f, const Words& q, std::string_view indent) {
   std::string out = fmt::format("{}{} ({}-bit, spec {})\n", indent, f.title, f.bits, f.spec);
   out += fmt::format("{}  raw:", indent);
   for (unsigned i = 0; i < f.words(); ++i) {
-    out += f.bits == 32 ? fmt::format(" {:#010x}", q[i] & 0xFFFF'FFFFu) : fmt::format(" q{}={:#018x}", i, q[i]);
+    out += f.bits == 32 ? fmt::format(" {:#010x}", q[i] & 0xFFFF'FFFFu)
+                        : fmt::format(" q{}={:#018x}", i, q[i]);
   }
   out += "\n";
   for (const auto& r : f.rows) out += fmt::format("{}  {}\n", indent, render_field(r, q));

@@ -104,9 +104,10 @@ constexpr std::array kDevTlbRows{
 static_assert(rows_cover_layout<dt::Layout>(kDevTlbRows));
 
 void dev_tlb_extra(const Words& q, std::vector<std::string>& warnings) {
-  const auto r = ie::decode_device_tlb_range(model::SourceId{}, 0, dt::ADDR::get(q[1]),
-                                             dt::S::get(q[1]) != 0);
-  warnings.push_back(fmt::format("note: invalidates [{:#x}, +2^{} bytes)", r.address, r.size_order));
+  const auto r =
+      ie::decode_device_tlb_range(model::SourceId{}, 0, dt::ADDR::get(q[1]), dt::S::get(q[1]) != 0);
+  warnings.push_back(
+      fmt::format("note: invalidates [{:#x}, +2^{} bytes)", r.address, r.size_order));
 }
 
 namespace ic = ie::iec_desc;
@@ -138,8 +139,8 @@ const Format* descriptor(unsigned type, std::string& name) {
                           reserved_of<cc::Layout>()};
   static const Format kIotlb{"IOTLB invalidate descriptor", "§6.5.2", 128, kIotlbRows,
                              reserved_of<io::Layout>()};
-  static const Format kDevTlb{"device-TLB invalidate descriptor", "§6.5.2", 128, kDevTlbRows,
-                              reserved_of<dt::Layout>(), dev_tlb_extra};
+  static const Format kDevTlb{"device-TLB invalidate descriptor", "§6.5.2",     128, kDevTlbRows,
+                              reserved_of<dt::Layout>(),          dev_tlb_extra};
   static const Format kIec{"interrupt-entry-cache invalidate descriptor", "§6.5.2", 128, kIecRows,
                            reserved_of<ic::Layout>()};
   static const Format kWait{"invalidation wait descriptor", "§6.5.2", 128, kWaitRows,

@@ -88,18 +88,17 @@ void sl_extra(const Words& q, std::vector<std::string>& warnings) {
 }  // namespace
 
 const Format& root_legacy() {
-  static const Format f{"legacy root entry", "§9.1", 128, kRootRows,
-                        reserved_of<re::Layout>()};
+  static const Format f{"legacy root entry", "§9.1", 128, kRootRows, reserved_of<re::Layout>()};
   return f;
 }
 const Format& context_legacy() {
-  static const Format f{"legacy context entry", "§9.3", 128, kContextRows,
+  static const Format f{"legacy context entry",    "§9.3",       128, kContextRows,
                         reserved_of<ce::Layout>(), context_extra};
   return f;
 }
 const Format& sl_entry() {
-  static const Format f{"second-stage paging entry", "§9.8", 64, kSlRows,
-                        reserved_of<se::Layout>(), sl_extra};
+  static const Format f{"second-stage paging entry", "§9.8",  64, kSlRows,
+                        reserved_of<se::Layout>(),   sl_extra};
   return f;
 }
 

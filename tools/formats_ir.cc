@@ -181,17 +181,17 @@ void ioapic_extra(const Words& q, std::vector<std::string>& warnings) {
 }  // namespace
 
 const Format& irte_remapped() {
-  static const Format f{"IRTE, remapped format (IM = 0)", "§9.9", 128, kIrteRows,
-                        reserved_of<it::Layout>(), irte_extra};
+  static const Format f{"IRTE, remapped format (IM = 0)", "§9.9",    128, kIrteRows,
+                        reserved_of<it::Layout>(),        irte_extra};
   return f;
 }
 const Format& irte_posted() {
-  static const Format f{"IRTE, posted format (IM = 1)", "§9.10", 128, kPostedRows,
-                        reserved_of<pt::Layout>(), posted_extra};
+  static const Format f{"IRTE, posted format (IM = 1)", "§9.10",     128, kPostedRows,
+                        reserved_of<pt::Layout>(),      posted_extra};
   return f;
 }
 const Format& msi_address() {
-  static const Format f{"remappable MSI address", "§5.1.2.2", 64, kMsiAddressRows,
+  static const Format f{"remappable MSI address",  "§5.1.2.2",       64, kMsiAddressRows,
                         reserved_of<ma::Layout>(), msi_address_extra};
   return f;
 }
@@ -201,8 +201,12 @@ const Format& msi_data() {
   return f;
 }
 const Format& ioapic_rte() {
-  static const Format f{"remappable IOAPIC redirection entry", "§5.1.5.1", 64, kIoapicRows,
-                        reserved_of<io::Layout>(), ioapic_extra};
+  static const Format f{"remappable IOAPIC redirection entry",
+                        "§5.1.5.1",
+                        64,
+                        kIoapicRows,
+                        reserved_of<io::Layout>(),
+                        ioapic_extra};
   return f;
 }
 

@@ -59,8 +59,8 @@ static_assert(rows_cover_layout<fr::Layout>(kFrcdRows));
 void frcd_extra(const Words& q, std::vector<std::string>& warnings) {
   const std::uint64_t reason = fr::FR::get(q[1]);
   if (reason >= 0x20 && reason <= 0x28) {
-    warnings.push_back(
-        fmt::format("note: interrupt-remapping fault, interrupt index {:#x}", fr::FI_IR::get(q[0])));
+    warnings.push_back(fmt::format("note: interrupt-remapping fault, interrupt index {:#x}",
+                                   fr::FI_IR::get(q[0])));
   }
 }
 
@@ -238,8 +238,8 @@ static_assert(rows_cover_layout<rt::Layout>(kRtaddrRows));
 }  // namespace
 
 const Format& frcd() {
-  static const Format f{"fault recording register", "§11.4", 128, kFrcdRows,
-                        reserved_of<fr::Layout>(), frcd_extra};
+  static const Format f{"fault recording register", "§11.4",   128, kFrcdRows,
+                        reserved_of<fr::Layout>(),  frcd_extra};
   return f;
 }
 const Format& cap() {
@@ -268,8 +268,8 @@ const Format& iqa() {
   return f;
 }
 const Format& irta() {
-  static const Format f{"interrupt remapping table address register (IRTA)", "§11.4", 64,
-                        kIrtaRows, reserved_of<ra::Layout>()};
+  static const Format f{"interrupt remapping table address register (IRTA)", "§11.4", 64, kIrtaRows,
+                        reserved_of<ra::Layout>()};
   return f;
 }
 const Format& rtaddr() {

@@ -29,7 +29,8 @@ constexpr std::array kSmRootRows{
 static_assert(rows_cover_layout<sr::Layout>(kSmRootRows));
 
 std::string describe_pdts(std::uint64_t v) {
-  return fmt::format("{} directory entries ({} PASIDs)", ie::pasid_dir_entries(static_cast<unsigned>(v)),
+  return fmt::format("{} directory entries ({} PASIDs)",
+                     ie::pasid_dir_entries(static_cast<unsigned>(v)),
                      ie::pasid_dir_entries(static_cast<unsigned>(v)) * 64);
 }
 
@@ -150,8 +151,8 @@ const Format& pasid_entry() {
   return f;
 }
 const Format& fs_entry() {
-  static const Format f{"first-stage paging entry (IA-32e)", "§9.7", 64, kFsRows,
-                        reserved_of<fe::Layout>(), fs_extra};
+  static const Format f{"first-stage paging entry (IA-32e)", "§9.7",  64, kFsRows,
+                        reserved_of<fe::Layout>(),           fs_extra};
   return f;
 }
 

@@ -9,6 +9,7 @@
 #include "tools/cli_util.h"
 #include "tools/decode.h"
 #include "tools/explain.h"
+#include "tools/fit.h"
 
 int main(int argc, char** argv) {
   using namespace vtdsim::tools;
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   CommandResult result;
   register_decode(app, result);
   register_explain(app, result);
+  register_fit(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -92,11 +92,11 @@ Status read_float(ConfigTable& t, std::string_view key, double& field, double mi
 Status read_bool(ConfigTable& t, std::string_view key, bool& field);
 
 // Returns the error of a Status/Expected expression from the enclosing function.
-#define VTDSIM_TRY(expr)                                          \
-  do {                                                            \
-    if (auto vtdsim_st_ = (expr); !vtdsim_st_) {                  \
-      return tl::unexpected(std::move(vtdsim_st_).error());       \
-    }                                                             \
+#define VTDSIM_TRY(expr)                                    \
+  do {                                                      \
+    if (auto vtdsim_st_ = (expr); !vtdsim_st_) {            \
+      return tl::unexpected(std::move(vtdsim_st_).error()); \
+    }                                                       \
   } while (false)
 
 }  // namespace vtdsim::workload

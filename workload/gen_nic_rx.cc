@@ -51,7 +51,7 @@ class NicRx final : public Generator {
       : c_(c), io_(dev, c.io.request_bytes), stack_(&stack), rng_(seed) {}
 
   std::string describe() const override {
-    return fmt::format("nic_rx {} queues={} ring={} mtu={} buffer_pages={} {}", 
+    return fmt::format("nic_rx {} queues={} ring={} mtu={} buffer_pages={} {}",
                        model::to_string(c_.io.device), c_.queues, c_.ring_size, c_.mtu,
                        c_.buffer_pages, c_.page_pool ? "page_pool" : "map/unmap");
   }
@@ -101,8 +101,7 @@ class NicRx final : public Generator {
     }
     io_.dma(sink, b.bus + Q.offset + c_.headroom, c_.frame_bytes(), AccessType::kWrite);
     if (c_.descriptors) {
-      io_.dma(sink, Q.rx_cq + (Q.cqe++ % c_.ring_size) * kCqeBytes, kCqeBytes,
-              AccessType::kWrite);
+      io_.dma(sink, Q.rx_cq + (Q.cqe++ % c_.ring_size) * kCqeBytes, kCqeBytes, AccessType::kWrite);
     }
     Q.offset += c_.stride();
     if (Q.offset + c_.stride() > buf_bytes) {
@@ -124,13 +123,13 @@ class NicRx final : public Generator {
     unsigned cpu = 0;
     std::uint64_t rx_desc = 0, rx_cq = 0, tx_desc = 0, tx_cq = 0;
     std::uint64_t ack_hpa = 0;
-    std::vector<Buffer> pool;       // every buffer of the queue
-    std::vector<unsigned> ring;     // ring slot → pool index
-    std::deque<unsigned> spare;     // page pool: buffers waiting to be reused (FIFO)
-    std::vector<unsigned> consumed;  // ring slots filled since the last poll
+    std::vector<Buffer> pool;         // every buffer of the queue
+    std::vector<unsigned> ring;       // ring slot → pool index
+    std::deque<unsigned> spare;       // page pool: buffers waiting to be reused (FIFO)
+    std::vector<unsigned> consumed;   // ring slots filled since the last poll
     std::vector<std::uint64_t> acks;  // ACK bus addresses awaiting TX completion
-    std::uint64_t head = 0;          // ring slot being filled
-    std::uint64_t offset = 0;        // byte offset in that buffer
+    std::uint64_t head = 0;           // ring slot being filled
+    std::uint64_t offset = 0;         // byte offset in that buffer
     std::uint64_t cqe = 0, tx = 0, received = 0, acks_sent = 0;
     unsigned since_poll = 0;
   };

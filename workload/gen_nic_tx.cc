@@ -44,9 +44,8 @@ class NicTx final : public Generator {
       : c_(c), io_(dev, c.io.request_bytes), stack_(&stack) {}
 
   std::string describe() const override {
-    return fmt::format("nic_tx {} queues={} send={} frag={} mtu={}",
-                       model::to_string(c_.io.device), c_.queues, c_.send_bytes, c_.frag_bytes,
-                       c_.mtu);
+    return fmt::format("nic_tx {} queues={} send={} frag={} mtu={}", model::to_string(c_.io.device),
+                       c_.queues, c_.send_bytes, c_.frag_bytes, c_.mtu);
   }
 
   Status start(EventSink& sink) override {
@@ -89,8 +88,7 @@ class NicTx final : public Generator {
     // The device: descriptors, the header once, then the payload segment by segment.
     if (c_.descriptors) {
       for (std::size_t i = 0; i <= s.frags.size(); ++i) {
-        io_.dma(sink, Q.desc + (Q.tx++ % c_.ring_size) * kDescBytes, kDescBytes,
-                AccessType::kRead);
+        io_.dma(sink, Q.desc + (Q.tx++ % c_.ring_size) * kDescBytes, kDescBytes, AccessType::kRead);
       }
     }
     io_.dma(sink, s.header, c_.header_bytes, AccessType::kRead);

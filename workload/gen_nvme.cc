@@ -135,7 +135,8 @@ class Nvme final : public Generator {
     }
     io_.dma(sink, Q.cq + (Q.completed++ % c_.queue_entries) * kCqeBytes, kCqeBytes,
             AccessType::kWrite);
-    VTDSIM_TRY(io_.unmap_sg(sink, Q.cpu, std::span<const host::SgEntry>(io.sg.data(), io.segments)));
+    VTDSIM_TRY(
+        io_.unmap_sg(sink, Q.cpu, std::span<const host::SgEntry>(io.sg.data(), io.segments)));
     Q.inflight.pop_front();
     return {};
   }

@@ -41,8 +41,8 @@ class Random final : public Generator {
 
   std::string describe() const override {
     return fmt::format("random {} footprint={}MiB {}", model::to_string(c_.io.device),
-                       c_.footprint_mib, c_.zipf ? fmt::format("zipf s={}", c_.zipf_s)
-                                                 : std::string("uniform"));
+                       c_.footprint_mib,
+                       c_.zipf ? fmt::format("zipf s={}", c_.zipf_s) : std::string("uniform"));
   }
 
   Status start(EventSink& sink) override {
@@ -56,7 +56,8 @@ class Random final : public Generator {
       for (std::uint64_t p = 0; p < c_.map_bytes; p += model::kPageSize) pages_.push_back(*bus + p);
     }
     if (c_.scatter) {  // Fisher-Yates with our own generator
-      for (std::size_t i = pages_.size() - 1; i > 0; --i) std::swap(pages_[i], pages_[rng_.below(i + 1)]);
+      for (std::size_t i = pages_.size() - 1; i > 0; --i)
+        std::swap(pages_[i], pages_[rng_.below(i + 1)]);
     }
     if (c_.zipf) zipf_.emplace(pages_.size(), c_.zipf_s);
     return {};
@@ -67,7 +68,8 @@ class Random final : public Generator {
     const std::uint64_t slots = std::max<std::uint64_t>(1, model::kPageSize / c_.access_bytes);
     const std::uint64_t offset = rng_.below(slots) * c_.access_bytes;
     const bool write = c_.write_fraction > 0 && rng_.chance(c_.write_fraction);
-    io_.dma(sink, pages_[k] + offset, std::min<std::uint64_t>(c_.access_bytes, model::kPageSize - offset),
+    io_.dma(sink, pages_[k] + offset,
+            std::min<std::uint64_t>(c_.access_bytes, model::kPageSize - offset),
             write ? model::AccessType::kWrite : model::AccessType::kRead);
     return {};
   }

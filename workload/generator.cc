@@ -112,8 +112,7 @@ Status DeviceIo::unmap(EventSink& sink, unsigned cpu, std::uint64_t bus, std::ui
   return {};
 }
 
-Expected<std::size_t> DeviceIo::map_sg(EventSink& sink, unsigned cpu,
-                                       std::span<host::SgEntry> list,
+Expected<std::size_t> DeviceIo::map_sg(EventSink& sink, unsigned cpu, std::span<host::SgEntry> list,
                                        host::DmaDirection direction) {
   const std::uint64_t before_all = invalidations();
   const std::uint64_t before_domain = domain_invalidations();

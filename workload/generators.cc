@@ -28,9 +28,9 @@ Expected<WorkloadSpec> read_mix(ConfigTable& t) {
   if (!devices) return tl::unexpected(devices.error());
   VTDSIM_TRY(t.finish());
   if (devices->empty()) {
-    return make_error(ErrorCode::kParse,
-                      fmt::format("{}: a mix needs at least one [[workload.device]]",
-                                  t.where("kind")));
+    return make_error(
+        ErrorCode::kParse,
+        fmt::format("{}: a mix needs at least one [[workload.device]]", t.where("kind")));
   }
   MixConfig m;
   for (ConfigTable& d : *devices) {
@@ -105,27 +105,28 @@ std::string WorkloadSpec::kind() const {
                     knobs);
 }
 
-Expected<WorkloadSpec> read_workload(ConfigTable& t) { return read_kind(t, true); }
+Expected<WorkloadSpec> read_workload(ConfigTable& t) {
+  return read_kind(t, true);
+}
 
 Expected<std::unique_ptr<Generator>> make_generator(const WorkloadSpec& spec, HostStack& stack,
                                                     std::uint64_t seed) {
   return std::visit(
-      Overloaded{
-          [&](const NicRxConfig& c) { return make_nic_rx(c, stack, seed); },
-          [&](const NicTxConfig& c) { return make_nic_tx(c, stack, seed); },
-          [&](const NvmeGenConfig& c) { return make_nvme(c, stack, seed); },
-          [&](const StreamConfig& c) { return make_stream(c, stack, seed); },
-          [&](const RandomConfig& c) { return make_random(c, stack, seed); },
-          [&](const MixConfig& m) -> Expected<std::unique_ptr<Generator>> {
-            std::vector<std::unique_ptr<Generator>> children;
-            std::uint64_t s = seed;
-            for (const WorkloadSpec& d : m.devices) {
-              auto g = make_generator(d, stack, splitmix64(s));
-              if (!g) return tl::unexpected(g.error());
-              children.push_back(std::move(*g));
-            }
-            return std::unique_ptr<Generator>(new Mix(std::move(children), m.weights));
-          }},
+      Overloaded{[&](const NicRxConfig& c) { return make_nic_rx(c, stack, seed); },
+                 [&](const NicTxConfig& c) { return make_nic_tx(c, stack, seed); },
+                 [&](const NvmeGenConfig& c) { return make_nvme(c, stack, seed); },
+                 [&](const StreamConfig& c) { return make_stream(c, stack, seed); },
+                 [&](const RandomConfig& c) { return make_random(c, stack, seed); },
+                 [&](const MixConfig& m) -> Expected<std::unique_ptr<Generator>> {
+                   std::vector<std::unique_ptr<Generator>> children;
+                   std::uint64_t s = seed;
+                   for (const WorkloadSpec& d : m.devices) {
+                     auto g = make_generator(d, stack, splitmix64(s));
+                     if (!g) return tl::unexpected(g.error());
+                     children.push_back(std::move(*g));
+                   }
+                   return std::unique_ptr<Generator>(new Mix(std::move(children), m.weights));
+                 }},
       spec.knobs);
 }
 

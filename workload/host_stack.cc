@@ -49,12 +49,12 @@ Expected<std::unique_ptr<HostStack>> HostStack::create(const platform::MachineCo
     auto d = std::make_unique<host::VtdDriver>(s->machine_->unit(i), s->machine_->memory(),
                                                s->machine_->frame_allocator(), dc);
     if (auto ok = d->init(); !ok) {
-      return make_error(ok.error().code, fmt::format("unit {}: driver init: {}", i,
-                                                     ok.error().message));
+      return make_error(ok.error().code,
+                        fmt::format("unit {}: driver init: {}", i, ok.error().message));
     }
     if (auto ok = d->enable_translation(); !ok) {
-      return make_error(ok.error().code, fmt::format("unit {}: enable translation: {}", i,
-                                                     ok.error().message));
+      return make_error(ok.error().code,
+                        fmt::format("unit {}: enable translation: {}", i, ok.error().message));
     }
     s->drivers_.push_back(std::move(d));
   }
@@ -65,9 +65,8 @@ Expected<DeviceDma*> HostStack::device(model::SourceId sid) {
   if (auto it = by_sid_.find(sid.raw); it != by_sid_.end()) return it->second;
   const auto unit = machine_->unit_index_for(sid);
   if (!unit) {
-    return make_error(ErrorCode::kNotFound,
-                      fmt::format("device {} is in no remapping unit's scope",
-                                  model::to_string(sid)));
+    return make_error(ErrorCode::kNotFound, fmt::format("device {} is in no remapping unit's scope",
+                                                        model::to_string(sid)));
   }
   auto dev = std::make_unique<DeviceDma>();
   dev->sid = sid;

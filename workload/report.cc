@@ -5,7 +5,9 @@
 namespace vtdsim::workload {
 namespace {
 
-double ratio(double a, double b) { return b == 0 ? 0.0 : a / b; }
+double ratio(double a, double b) {
+  return b == 0 ? 0.0 : a / b;
+}
 
 std::string value_text(const Metric& m, bool for_csv) {
   if (!m.value) return for_csv ? std::string() : std::string("unbounded");
@@ -57,12 +59,16 @@ std::vector<Metric> summarize(const RunResult& r) {
   count("host.unmaps", ev.unmaps, "events", "unmap events");
   count("host.invalidations", ev.invalidations, "events", "IOTLB invalidation events");
   count("translations", rm.translations, "requests", "requests presented to the units");
-  real("iotlb.hit_rate", ratio(d(rm.iotlb_hit), d(rm.iotlb_lookup)), "ratio", "IOTLB hits / lookups");
-  real("iotlb.misses_per_4k", ratio(d(rm.iotlb_miss), pages4k), "misses", "IOTLB misses per 4 KiB of data");
-  real("iotlb.misses_per_mib", ratio(d(rm.iotlb_miss), mib), "misses", "IOTLB misses per MiB of data");
+  real("iotlb.hit_rate", ratio(d(rm.iotlb_hit), d(rm.iotlb_lookup)), "ratio",
+       "IOTLB hits / lookups");
+  real("iotlb.misses_per_4k", ratio(d(rm.iotlb_miss), pages4k), "misses",
+       "IOTLB misses per 4 KiB of data");
+  real("iotlb.misses_per_mib", ratio(d(rm.iotlb_miss), mib), "misses",
+       "IOTLB misses per MiB of data");
   real("ctxt_cache.hit_rate", ratio(d(rm.ctxt_cache_hit), d(rm.ctxt_cache_lookup)), "ratio",
        "context-cache hits / lookups");
-  const std::uint64_t pwc_hits = rm.slpwc_l2_hit + rm.slpwc_l3_hit + rm.slpwc_l4_hit + rm.slpwc_l5_hit;
+  const std::uint64_t pwc_hits =
+      rm.slpwc_l2_hit + rm.slpwc_l3_hit + rm.slpwc_l4_hit + rm.slpwc_l5_hit;
   real("pwc.hit_rate", ratio(d(pwc_hits), d(rm.slpwc_lookup)), "ratio",
        "paging-structure-cache hits / probes");
   count("pw.walks", rm.pw_walks, "walks", "page walks");
@@ -79,9 +85,9 @@ std::vector<Metric> summarize(const RunResult& r) {
   real("throughput.achieved_gbps", ratio(bytes * 8.0 * r.clock_ghz, el), "Gbit/s",
        "DMA bytes over elapsed time");
   real("throughput.walker_bound_gbps",
-       rm.pw_occupancy == 0
-           ? std::nullopt
-           : std::optional<double>(bytes * 8.0 * r.clock_ghz * d(r.page_walkers) / d(rm.pw_occupancy)),
+       rm.pw_occupancy == 0 ? std::nullopt
+                            : std::optional<double>(bytes * 8.0 * r.clock_ghz * d(r.page_walkers) /
+                                                    d(rm.pw_occupancy)),
        "Gbit/s", "rate at which the page walkers saturate");
   count("interrupts.remapped", r.counters.ir.remapped, "interrupts", "interrupts remapped");
   count("interrupts.posted", r.counters.ir.posted, "interrupts", "interrupts posted");
@@ -167,17 +173,27 @@ nlohmann::ordered_json to_json(const RunResult& r) {
   return j;
 }
 
-std::string format_json(const RunResult& r) { return to_json(r).dump(2) + "\n"; }
+std::string format_json(const RunResult& r) {
+  return to_json(r).dump(2) + "\n";
+}
 
 std::string csv_header() {
   std::string s = "scenario,workload";
-  for (const Metric& m : summarize(RunResult{})) s += "," + m.name;
+  for (const Metric& m : summarize(RunResult{})) {
+    s += ',';
+    s += m.name;
+  }
   return s + "\n";
 }
 
 std::string csv_row(const RunResult& r) {
-  std::string s = csv_escape(r.scenario) + "," + csv_escape(r.workload);
-  for (const Metric& m : summarize(r)) s += "," + value_text(m, true);
+  std::string s = csv_escape(r.scenario);
+  s += ',';
+  s += csv_escape(r.workload);
+  for (const Metric& m : summarize(r)) {
+    s += ',';
+    s += value_text(m, true);
+  }
   return s + "\n";
 }
 

@@ -216,7 +216,8 @@ Expected<RunResult> Runner::run(const RunOptions& options) {
   used_ = true;
   auto gen = make_generator(*scenario_.workload, *stack_, scenario_.run.seed);
   if (!gen) {
-    return make_error(gen.error().code, fmt::format("{}: {}", scenario_.source, gen.error().message));
+    return make_error(gen.error().code,
+                      fmt::format("{}: {}", scenario_.source, gen.error().message));
   }
   Engine engine(*stack_, scenario_.run, options);
   auto fail = [&](const Error& e) {
@@ -264,8 +265,8 @@ Expected<RunResult> Runner::replay(const std::string& path, const RunOptions& op
         req.pasid = r.pasid;
         req.privileged = r.privileged;
         req.execute = r.execute;
-        const model::Cycle a = trace_time ? std::max(engine.now(), r.time)
-                                          : engine.next_arrival(req.size);
+        const model::Cycle a =
+            trace_time ? std::max(engine.now(), r.time) : engine.next_arrival(req.size);
         engine.issue(req, a);
         continue;
       }
@@ -276,10 +277,10 @@ Expected<RunResult> Runner::replay(const std::string& path, const RunOptions& op
         dev = devices[r.source_id.raw] = *d;
         pending.resize(std::max<std::size_t>(pending.size(), stack_->devices().size()));
       }
-      const std::size_t di = static_cast<std::size_t>(
-          std::find_if(stack_->devices().begin(), stack_->devices().end(),
-                       [dev](const auto& p) { return p.get() == dev; }) -
-          stack_->devices().begin());
+      const std::size_t di =
+          static_cast<std::size_t>(std::find_if(stack_->devices().begin(), stack_->devices().end(),
+                                                [dev](const auto& p) { return p.get() == dev; }) -
+                                   stack_->devices().begin());
       auto& tables = pending[di];
       switch (r.kind) {
         case TraceKind::kMap:
@@ -297,7 +298,8 @@ Expected<RunResult> Runner::replay(const std::string& path, const RunOptions& op
               !ok) {
             return fail(index, "inval", ok.error());
           }
-          if (auto ok = dev->driver->free_tables(tables); !ok) return fail(index, "inval", ok.error());
+          if (auto ok = dev->driver->free_tables(tables); !ok)
+            return fail(index, "inval", ok.error());
           tables.clear();
           break;
         case TraceKind::kDma:

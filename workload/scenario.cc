@@ -57,9 +57,9 @@ Expected<platform::RemappingUnitConfig> read_unit(ConfigTable& t, unsigned addre
     auto lo = parse_hex_bus(std::string_view(s).substr(0, dash));
     auto hi = dash == std::string::npos ? lo : parse_hex_bus(std::string_view(s).substr(dash + 1));
     if (!lo || !hi || *hi < *lo) {
-      return make_error(ErrorCode::kParse,
-                        fmt::format("{}: '{}' is neither bb:dd.f nor a bus range bb-bb",
-                                    t.where("scope"), s));
+      return make_error(
+          ErrorCode::kParse,
+          fmt::format("{}: '{}' is neither bb:dd.f nor a bus range bb-bb", t.where("scope"), s));
     }
     u.scope.push_back(platform::DeviceScope::buses(static_cast<std::uint8_t>(*lo),
                                                    static_cast<std::uint8_t>(*hi)));
@@ -82,9 +82,9 @@ Status read_host(ConfigTable& t, HostConfig& h) {
   h.policy = *policy == "strict" ? host::UnmapPolicy::kStrict : host::UnmapPolicy::kDeferred;
   VTDSIM_TRY(read_uint(t, "flush_queue_size", h.flush_queue_size, 2, 65536));
   if (!std::has_single_bit(h.flush_queue_size)) {
-    return make_error(ErrorCode::kParse, fmt::format("{}: {} is not a power of two",
-                                                     t.where("flush_queue_size"),
-                                                     h.flush_queue_size));
+    return make_error(ErrorCode::kParse,
+                      fmt::format("{}: {} is not a power of two", t.where("flush_queue_size"),
+                                  h.flush_queue_size));
   }
   VTDSIM_TRY(read_uint(t, "flush_timeout_cycles", h.flush_timeout, 1, std::uint64_t{1} << 50));
   VTDSIM_TRY(read_bool(t, "superpages", h.superpages));
@@ -167,7 +167,8 @@ Expected<Scenario> parse_scenario(std::string_view text, const std::string& sour
   VTDSIM_TRY(top.finish());
 
   if (auto ok = s.machine.validate(); !ok) {
-    return make_error(ErrorCode::kParse, fmt::format("{}: machine: {}", source, ok.error().message));
+    return make_error(ErrorCode::kParse,
+                      fmt::format("{}: machine: {}", source, ok.error().message));
   }
   return s;
 }

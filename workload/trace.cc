@@ -6,6 +6,9 @@
 #include <cstring>
 #include <system_error>
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 namespace vtdsim::workload {
@@ -215,12 +218,6 @@ Status decode(const unsigned char* p, std::string_view path, std::uint64_t index
   get(r.source_id.raw);
   get(kind);
   get(flags);
-  const std::string where = fmt::format("{}: record {}", path, index);
-  if (kind > 3) return bad(where, "kind", fmt::format("{} is not a record kind", kind));
-  if ((flags & 0xC0u) != 0)
-    return bad(where, "flags", fmt::format("{:#x} has reserved bits", flags));
-  if (r.size == 0) return bad(where, "size", "must be at least 1");
-  if (r.pasid >= (1u << 20)) return bad(where, "pasid", "beyond 20 bits");
   r.kind = static_cast<TraceKind>(kind);
   r.access = (flags & 1u) != 0 ? model::AccessType::kWrite : model::AccessType::kRead;
   r.has_pasid = (flags & 2u) != 0;
@@ -229,20 +226,31 @@ Status decode(const unsigned char* p, std::string_view path, std::uint64_t index
   r.permissions = {(flags & 16u) != 0, (flags & 32u) != 0, false};
   // Fields the record's kind does not carry must be clear, as in the text format (found by
   // tests/fuzz/fuzz_trace: they were accepted and then lost or written as unparseable text).
-  if (!r.has_pasid && r.pasid != 0) return bad(where, "pasid", "set without the has-pasid flag");
-  if (r.kind != TraceKind::kMap && r.hpa != 0) {
-    return bad(where, "hpa", "only map records have one");
+  const bool is_map = kind == static_cast<std::uint8_t>(TraceKind::kMap);
+  const bool is_dma = kind == static_cast<std::uint8_t>(TraceKind::kDma);
+  const bool ok = kind <= 3 && (flags & 0xC0u) == 0 && r.size != 0 && r.pasid < (1u << 20) &&
+                  (r.has_pasid || r.pasid == 0) && (is_map || r.hpa == 0) &&
+                  (is_map == ((flags & 0x30u) != 0)) && (is_dma || (flags & 0x0Du) == 0);
+  if (ok) [[likely]] {
+    return {};
   }
-  if (r.kind != TraceKind::kMap && (flags & 0x30u) != 0) {
+  // The position is formatted only for a bad record: decoding stays allocation-free.
+  const std::string where = fmt::format("{}: record {}", path, index);
+  if (kind > 3) return bad(where, "kind", fmt::format("{} is not a record kind", kind));
+  if ((flags & 0xC0u) != 0) {
+    return bad(where, "flags", fmt::format("{:#x} has reserved bits", flags));
+  }
+  if (r.size == 0) return bad(where, "size", "must be at least 1");
+  if (r.pasid >= (1u << 20)) return bad(where, "pasid", "beyond 20 bits");
+  if (!r.has_pasid && r.pasid != 0) return bad(where, "pasid", "set without the has-pasid flag");
+  if (!is_map && r.hpa != 0) return bad(where, "hpa", "only map records have one");
+  if (!is_map && (flags & 0x30u) != 0) {
     return bad(where, "flags", "permissions on a record that is not a map");
   }
-  if (r.kind == TraceKind::kMap && (flags & 0x30u) == 0) {
+  if (is_map && (flags & 0x30u) == 0) {
     return bad(where, "flags", "a map record needs read or write permission");
   }
-  if (r.kind != TraceKind::kDma && (flags & 0x0Du) != 0) {
-    return bad(where, "flags", "write/priv/exec on a record that is not a dma");
-  }
-  return {};
+  return bad(where, "flags", "write/priv/exec on a record that is not a dma");
 }
 
 }  // namespace
@@ -251,7 +259,22 @@ TraceReader::TraceReader(std::FILE* file, std::string path, TraceFormat format)
     : file_(file), path_(std::move(path)), format_(format) {}
 
 TraceReader::~TraceReader() {
+  if (map_ != nullptr) {
+    munmap(const_cast<unsigned char*>(map_), map_size_);  // NOLINT: the mapping is read-only
+  }
   if (file_ != nullptr) std::fclose(file_);
+}
+
+const unsigned char* TraceReader::take(std::size_t want, std::size_t& got) {
+  if (map_ != nullptr) {
+    got = std::min(want, map_size_ - map_pos_);
+    const unsigned char* p = map_ + map_pos_;
+    map_pos_ += got;
+    return p;
+  }
+  buffer_.resize(want);
+  got = std::fread(buffer_.data(), 1, want, file_);
+  return buffer_.data();
 }
 
 Expected<std::unique_ptr<TraceReader>> TraceReader::open(const std::string& path) {
@@ -268,19 +291,32 @@ Expected<std::unique_ptr<TraceReader>> TraceReader::open(const std::string& path
   } else {
     std::rewind(f);
   }
-  return std::unique_ptr<TraceReader>(new TraceReader(f, path, format));
+  std::unique_ptr<TraceReader> reader(new TraceReader(f, path, format));
+  struct stat st {};
+  if (format == TraceFormat::kBinary && fstat(fileno(f), &st) == 0 &&
+      static_cast<std::size_t>(st.st_size) > head.size()) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    if (m != MAP_FAILED) {
+      (void)madvise(m, size, MADV_SEQUENTIAL);
+      reader->map_ = static_cast<const unsigned char*>(m);
+      reader->map_size_ = size;
+      reader->map_pos_ = head.size();
+    }
+  }
+  return reader;
 }
 
 Expected<bool> TraceReader::next(TraceRecord& out) {
   if (format_ == TraceFormat::kBinary) {
-    std::array<unsigned char, kRecordBytes> rec{};
-    const std::size_t n = std::fread(rec.data(), 1, rec.size(), file_);
+    std::size_t n = 0;
+    const unsigned char* rec = take(kRecordBytes, n);
     if (n == 0) return false;
-    if (n != rec.size()) {
+    if (n != kRecordBytes) {
       return bad(fmt::format("{}: record {}", path_, position_), "record",
                  fmt::format("truncated: {} of {} bytes", n, kRecordBytes));
     }
-    if (auto ok = decode(rec.data(), path_, position_, out); !ok) return tl::unexpected(ok.error());
+    if (auto ok = decode(rec, path_, position_, out); !ok) return tl::unexpected(ok.error());
     ++position_;
     return true;
   }
@@ -304,15 +340,15 @@ Expected<bool> TraceReader::next(TraceRecord& out) {
 Expected<std::size_t> TraceReader::next_batch(std::vector<TraceRecord>& out, std::size_t max) {
   out.resize(max);
   if (format_ == TraceFormat::kBinary) {
-    buffer_.resize(max * kRecordBytes);
-    const std::size_t n = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+    std::size_t n = 0;
+    const unsigned char* data = take(max * kRecordBytes, n);
     if (n % kRecordBytes != 0) {
       return bad(fmt::format("{}: record {}", path_, position_ + n / kRecordBytes), "record",
                  "truncated");
     }
     const std::size_t count = n / kRecordBytes;
     for (std::size_t i = 0; i < count; ++i) {
-      if (auto ok = decode(buffer_.data() + i * kRecordBytes, path_, position_ + i, out[i]); !ok) {
+      if (auto ok = decode(data + i * kRecordBytes, path_, position_ + i, out[i]); !ok) {
         return tl::unexpected(ok.error());
       }
     }

@@ -77,6 +77,12 @@ class TraceReader {
   std::uint64_t position_ = 0;  // line number (text) or record number (binary)
   std::string line_;
   std::vector<unsigned char> buffer_;
+  // Binary traces are memory-mapped when possible (no copy through the kernel); else read.
+  const unsigned char* map_ = nullptr;
+  std::size_t map_size_ = 0;
+  std::size_t map_pos_ = 0;
+  // The next `want` bytes (fewer at the end): a pointer into the map, or read into buffer_.
+  const unsigned char* take(std::size_t want, std::size_t& got);
 };
 
 class TraceWriter {

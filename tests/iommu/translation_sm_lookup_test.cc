@@ -15,8 +15,8 @@ using test_support::PasidSpec;
 using test_support::SmContextSpec;
 using test_support::SmRig;
 
-constexpr SourceId kSid = SourceId::make(3, 1, 0);         // lower context table
-constexpr SourceId kUpperSid = SourceId::make(3, 17, 2);   // devfn 0x8A: upper table
+constexpr SourceId kSid = SourceId::make(3, 1, 0);        // lower context table
+constexpr SourceId kUpperSid = SourceId::make(3, 17, 2);  // devfn 0x8A: upper table
 constexpr std::uint32_t kPasid = 0x45;
 constexpr std::uint64_t kVa = 0x7000'1000;
 constexpr std::uint64_t kPa = 0x3'4000;
@@ -36,9 +36,7 @@ struct SmLookup : ::testing::Test {
     rig.sm.set_pasid(dir, pasid, p);
   }
   RemapResult go(const model::DmaRequest& req) { return rig.access(req); }
-  RemapResult go_pasid(std::uint64_t va = kVa) {
-    return go(SmRig::with_pasid(kSid, kPasid, va));
-  }
+  RemapResult go_pasid(std::uint64_t va = kVa) { return go(SmRig::with_pasid(kSid, kPasid, va)); }
   void expect_fault(const RemapResult& r, FaultReason reason, bool fpd = false) {
     EXPECT_EQ(r.translation.status, TranslationStatus::kFault);
     EXPECT_EQ(r.reason, reason) << std::hex << int(code(r.reason));

@@ -44,8 +44,7 @@ struct SmWalk : ::testing::Test {
   }
   void expect_fault(const RemapResult& r, FaultReason reason) {
     EXPECT_EQ(r.translation.status, TranslationStatus::kFault);
-    EXPECT_EQ(r.reason, reason) << std::hex << int(code(r.reason)) << " want "
-                                << int(code(reason));
+    EXPECT_EQ(r.reason, reason) << std::hex << int(code(r.reason)) << " want " << int(code(reason));
   }
   std::uint64_t fs_entry(std::uint64_t va, unsigned level, unsigned levels = 4) {
     return rig.tables.read64(rig.sm.fs_entry_address(fs_root, levels, va, level));
@@ -211,8 +210,7 @@ TEST_F(SmWalk, SecondStageAccessedAndDirtyWithSsade) {
     EXPECT_EQ(e & 0x300u, 0x100u) << "level " << level;  // A (bit 8), no D (bit 9)
   }
   ASSERT_EQ(go(0x10'0000, true).translation.status, TranslationStatus::kOk);
-  EXPECT_EQ(rig.tables.read64(rig.tables.entry_address(ss_root, 4, 0x10'0000, 1)) & 0x300u,
-            0x300u);
+  EXPECT_EQ(rig.tables.read64(rig.tables.entry_address(ss_root, 4, 0x10'0000, 1)) & 0x300u, 0x300u);
 }
 
 TEST_F(SmWalk, SecondStageWithoutSsadeWritesNothing) {
@@ -234,16 +232,16 @@ TEST_F(SmWalk, SecondStageFaultCodes) {
   rig.tables.write64(ss_root + 8, (std::uint64_t{1} << 41) | 3);  // L4 entry beyond memory
   ss();
   rig.build();
-  expect_fault(go(0x10'0000, true), FaultReason::kSmWriteDenied);               // 0x85
-  expect_fault(go(0x10'1000), FaultReason::kSmReadDenied);                      // 0x86
-  expect_fault(go(0x10'2000), FaultReason::kSmSsEntryReserved);                 // 0x7A
-  expect_fault(go(0x10'3000), FaultReason::kSmSsAddressBeyondMax);              // 0x84
-  expect_fault(go(0x10'4000), FaultReason::kSmSsPermission);                    // 0x79
-  expect_fault(go(std::uint64_t{1} << 39), FaultReason::kSmSsEntryReadError);   // 0x78
-  expect_fault(go(std::uint64_t{1} << 48), FaultReason::kSmAddressBeyondMax);   // 0x83
+  expect_fault(go(0x10'0000, true), FaultReason::kSmWriteDenied);              // 0x85
+  expect_fault(go(0x10'1000), FaultReason::kSmReadDenied);                     // 0x86
+  expect_fault(go(0x10'2000), FaultReason::kSmSsEntryReserved);                // 0x7A
+  expect_fault(go(0x10'3000), FaultReason::kSmSsAddressBeyondMax);             // 0x84
+  expect_fault(go(0x10'4000), FaultReason::kSmSsPermission);                   // 0x79
+  expect_fault(go(std::uint64_t{1} << 39), FaultReason::kSmSsEntryReadError);  // 0x78
+  expect_fault(go(std::uint64_t{1} << 48), FaultReason::kSmAddressBeyondMax);  // 0x83
   ss(PasidSpec{.ssptptr = std::uint64_t{1} << 42});
   rig.remapper->invalidate_all();
-  expect_fault(go(0x10'0000), FaultReason::kSmSsInvalidPointer);                // 0x7B
+  expect_fault(go(0x10'0000), FaultReason::kSmSsInvalidPointer);  // 0x7B
 }
 
 TEST_F(SmWalk, SecondStageAdOnANonSnoopedWalk0x7C) {
@@ -287,11 +285,10 @@ TEST_F(SmNested, ColdNestedMissReads24EntriesWithoutPagingStructureCaches) {
   EXPECT_EQ(rig.stats().ss_translations, 5u);
   EXPECT_EQ(rig.stats().nested_walks, 1u);
   const model::Cycle read = rig.config.timing.table_read();
-  const model::Cycle expected = rig.config.timing.context_cache_lookup +
-                                rig.config.timing.pasid_cache_lookup +
-                                rig.config.timing.iotlb_lookup + 4 * read /* ctx + PASID */ +
-                                rig.config.timing.pwc_lookup + 24 * read +
-                                4 * rig.config.timing.memory_write /* FS A bits */;
+  const model::Cycle expected =
+      rig.config.timing.context_cache_lookup + rig.config.timing.pasid_cache_lookup +
+      rig.config.timing.iotlb_lookup + 4 * read /* ctx + PASID */ + rig.config.timing.pwc_lookup +
+      24 * read + 4 * rig.config.timing.memory_write /* FS A bits */;
   EXPECT_EQ(r.translation.latency, expected);
 }
 

@@ -28,18 +28,15 @@ struct Desc256 {
   std::uint64_t q[4] = {0, 0, 0, 0};
 };
 Desc256 pc_desc(unsigned g, std::uint16_t did, std::uint32_t pasid) {
-  return {{7u | (std::uint64_t{g} << 4) | (std::uint64_t{did} << 16) |
-               (std::uint64_t{pasid} << 32),
+  return {{7u | (std::uint64_t{g} << 4) | (std::uint64_t{did} << 16) | (std::uint64_t{pasid} << 32),
            0, 0, 0}};
 }
 Desc256 p_iotlb_desc(unsigned g, std::uint16_t did, std::uint32_t pasid, std::uint64_t addr = 0,
                      unsigned am = 0) {
-  return {{6u | (std::uint64_t{g} << 4) | (std::uint64_t{did} << 16) |
-               (std::uint64_t{pasid} << 32),
+  return {{6u | (std::uint64_t{g} << 4) | (std::uint64_t{did} << 16) | (std::uint64_t{pasid} << 32),
            (addr & ~std::uint64_t{0xFFF}) | am, 0, 0}};
 }
-Desc256 p_dev_tlb_desc(std::uint16_t sid, std::uint32_t pasid, bool g, std::uint64_t addr,
-                       bool s) {
+Desc256 p_dev_tlb_desc(std::uint16_t sid, std::uint32_t pasid, bool g, std::uint64_t addr, bool s) {
   return {{8u | (std::uint64_t{sid} << 16) | (std::uint64_t{pasid} << 32),
            (g ? 1u : 0u) | (s ? (1u << 11) : 0u) | (addr & ~std::uint64_t{0xFFF}), 0, 0}};
 }
@@ -169,9 +166,9 @@ TEST_F(UnitSm, ScalableFaultRecordCarriesThePasid) {
   EXPECT_EQ(t.fault_reason, 0x71u);
   EXPECT_TRUE(t.fault_recorded);
   const std::uint64_t hi = rig.frcd_hi(0);
-  EXPECT_EQ((hi >> 31) & 1, 1u);               // PP
-  EXPECT_EQ((hi >> 32) & 0xFF, 0x71u);         // FR
-  EXPECT_EQ((hi >> 40) & 0xFFFFF, kPasid);     // PV
+  EXPECT_EQ((hi >> 31) & 1, 1u);            // PP
+  EXPECT_EQ((hi >> 32) & 0xFF, 0x71u);      // FR
+  EXPECT_EQ((hi >> 40) & 0xFFFFF, kPasid);  // PV
   EXPECT_EQ(rig.frcd_lo(0), 0x999'0000u);
 }
 

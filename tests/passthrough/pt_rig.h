@@ -82,8 +82,12 @@ struct GuestNicDriver {
   std::uint64_t bar0;
   std::uint64_t bar3;
 
-  void w32(std::uint64_t off, std::uint64_t v) { ASSERT_TRUE(mmio.guest_mmio_write(bar0 + off, 4, v)); }
-  void w64(std::uint64_t off, std::uint64_t v) { ASSERT_TRUE(mmio.guest_mmio_write(bar0 + off, 8, v)); }
+  void w32(std::uint64_t off, std::uint64_t v) {
+    ASSERT_TRUE(mmio.guest_mmio_write(bar0 + off, 4, v));
+  }
+  void w64(std::uint64_t off, std::uint64_t v) {
+    ASSERT_TRUE(mmio.guest_mmio_write(bar0 + off, 8, v));
+  }
   std::uint64_t r32(std::uint64_t off) {
     std::uint64_t v = 0;
     EXPECT_TRUE(mmio.guest_mmio_read(bar0 + off, 4, &v));

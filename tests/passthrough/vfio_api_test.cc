@@ -92,7 +92,8 @@ TEST(VfioGroupTest, ContainerRulesAndOrder) {
   auto unknown = g->get_device_fd("00:09.0");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(unknown.error().message, fmt::format("group {} has no device named '00:09.0'", g->id()));
+  EXPECT_EQ(unknown.error().message,
+            fmt::format("group {} has no device named '00:09.0'", g->id()));
   EXPECT_TRUE(g->get_device_fd("0000:00:03.0").has_value());
   EXPECT_EQ(g->unset_container().error().code, ErrorCode::kBusy);  // device fd open
 }
@@ -116,18 +117,17 @@ TEST(VfioType1Test, MapDmaErrorsChangeNothing) {
     EXPECT_EQ(c.iommu()->pinned_pages(), 512u);
     EXPECT_EQ(pt->table_pages(), pages);
   };
-  expect_err({3, host, 0x300000, 0x1000}, ErrorCode::kAlreadyExists);      // overlap
-  expect_err({3, host, 0x1FF000, 0x2000}, ErrorCode::kAlreadyExists);      // overlap from below
-  expect_err({3, host, 0x800800, 0x1000}, ErrorCode::kInvalidArgument);    // unaligned iova
+  expect_err({3, host, 0x300000, 0x1000}, ErrorCode::kAlreadyExists);        // overlap
+  expect_err({3, host, 0x1FF000, 0x2000}, ErrorCode::kAlreadyExists);        // overlap from below
+  expect_err({3, host, 0x800800, 0x1000}, ErrorCode::kInvalidArgument);      // unaligned iova
   expect_err({3, host + 1, 0x800000, 0x1000}, ErrorCode::kInvalidArgument);  // unaligned vaddr
-  expect_err({3, host, 0x800000, 0}, ErrorCode::kInvalidArgument);         // empty
-  expect_err({0, host, 0x800000, 0x1000}, ErrorCode::kInvalidArgument);    // no permission
-  expect_err({3, host, 1ull << 39, 0x1000}, ErrorCode::kOutOfRange);       // beyond 39-bit IOVA
-  expect_err({3, host, 0xFEE00000, 0x1000}, ErrorCode::kInvalidArgument);  // MSI window
-  expect_err({3, 1ull << 39, 0x800000, 0x1000}, ErrorCode::kOutOfRange);   // not host memory
+  expect_err({3, host, 0x800000, 0}, ErrorCode::kInvalidArgument);           // empty
+  expect_err({0, host, 0x800000, 0x1000}, ErrorCode::kInvalidArgument);      // no permission
+  expect_err({3, host, 1ull << 39, 0x1000}, ErrorCode::kOutOfRange);         // beyond 39-bit IOVA
+  expect_err({3, host, 0xFEE00000, 0x1000}, ErrorCode::kInvalidArgument);    // MSI window
+  expect_err({3, 1ull << 39, 0x800000, 0x1000}, ErrorCode::kOutOfRange);     // not host memory
   auto msg = c.map_dma({3, host, 0x300000, 0x1000});
-  EXPECT_EQ(msg.error().message,
-            "MAP_DMA: [0x300000, +0x1000) overlaps the mapping at 0x200000");
+  EXPECT_EQ(msg.error().message, "MAP_DMA: [0x300000, +0x1000) overlaps the mapping at 0x200000");
   // The 2 MiB mapping used one superpage.
   const auto l = pt->lookup(0x212345);
   EXPECT_TRUE(l.present);
@@ -141,10 +141,11 @@ TEST(VfioType1Test, UnmapDmaRemovesWholeMappingsAndRefusesBisection) {
   Opened o = open_nic(rig, vfio, "nic0");
   VfioContainer& c = *o.container;
   const std::uint64_t host = rig.machine->frame_allocator().allocate(16).value();
-  ASSERT_TRUE(c.map_dma({1, host, 0x100000, 0x4000}));              // read-only
+  ASSERT_TRUE(c.map_dma({1, host, 0x100000, 0x4000}));  // read-only
   ASSERT_TRUE(c.map_dma({3, host + 0x4000, 0x104000, 0x4000}));
   EXPECT_EQ(c.iommu()->pinned_pages(), 8u);
-  const auto l = rig.kernel->dma_driver(0).page_table(c.iommu()->domains()[0].did)->lookup(0x100000);
+  const auto l =
+      rig.kernel->dma_driver(0).page_table(c.iommu()->domains()[0].did)->lookup(0x100000);
   EXPECT_EQ(l.permissions, (model::Permissions{true, false, false}));
   auto bisect = c.unmap_dma({0x102000, 0x4000});
   ASSERT_FALSE(bisect.has_value());
@@ -154,7 +155,8 @@ TEST(VfioType1Test, UnmapDmaRemovesWholeMappingsAndRefusesBisection) {
   EXPECT_EQ(c.unmap_dma({0x100000, 0x8000}).value(), 0x8000u);
   EXPECT_EQ(c.iommu()->pinned_pages(), 0u);
   EXPECT_EQ(c.iommu()->stats().iotlb_syncs, 2u);  // strict: one range flush per mapping
-  EXPECT_FALSE(rig.kernel->dma_driver(0).page_table(c.iommu()->domains()[0].did)->lookup(0x100000).present);
+  EXPECT_FALSE(
+      rig.kernel->dma_driver(0).page_table(c.iommu()->domains()[0].did)->lookup(0x100000).present);
 }
 
 TEST(VfioType1Test, PinLimitIsEnforced) {
@@ -251,10 +253,9 @@ TEST(VfioDeviceTest, SetIrqsProgramsTheHostMsixAndRejectsMisuse) {
   EXPECT_EQ(d->set_irqs(trig, 2, 1, 2, fds).error().code, ErrorCode::kInvalidArgument);  // > count
   EXPECT_EQ(d->set_irqs(trig, 2, 0, 2, std::span(fds).first(1)).error().code,
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(d->set_irqs(vfio::kIrqSetDataEventfd | vfio::kIrqSetActionMask, 2, 0, 2, fds)
-                .error()
-                .code,
-            ErrorCode::kUnsupported);
+  EXPECT_EQ(
+      d->set_irqs(vfio::kIrqSetDataEventfd | vfio::kIrqSetActionMask, 2, 0, 2, fds).error().code,
+      ErrorCode::kUnsupported);
   EXPECT_EQ(d->irq_type(), VfioIrqType::kNone);
   EXPECT_FALSE(nic.msix_enabled());
   ASSERT_TRUE(d->set_irqs(trig, 2, 0, 2, fds));

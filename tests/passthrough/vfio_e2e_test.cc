@@ -5,6 +5,8 @@
 // while DMA is in flight shows strict vs deferred invalidation.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "passthrough/kvm_vfio.h"
 #include "passthrough/vmm.h"
 #include "pci/capabilities.h"
@@ -76,7 +78,7 @@ TEST(VfioE2e, GuestProgrammedRxLandsInGuestMemoryAndRemappedMsixReachesTheVcpu) 
   ASSERT_TRUE(rig.machine->memory().read_bytes(hpa, got));
   EXPECT_EQ(got, p);
   const auto d = drv.descriptor(kRing, 0);
-  EXPECT_EQ(d[1] & 0xFFFF, 100u);  // LENGTH (bits 79:64)
+  EXPECT_EQ(d[1] & 0xFFFF, 100u);   // LENGTH (bits 79:64)
   EXPECT_EQ((d[1] >> 32) & 1, 1u);  // DD
   // Remapped: host handler → eventfd → irqfd → vCPU 1's APIC, vector 0x45.
   EXPECT_EQ(g.dev->msix_irqfd(0)->count(), 1u);
@@ -101,8 +103,7 @@ TEST(VfioE2e, KvmVfioDeviceMakesTheVectorPostedAndPirIsSyncedIntoTheVcpu) {
   EXPECT_TRUE(g.kvm_vfio->posted(*g.dev->msix_irqfd(0)));
   EXPECT_TRUE(g.dev->device().host_irq(0)->posted);
 
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 1)).value(),
-            pci::RxOutcome::kDelivered);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 1)).value(), pci::RxOutcome::kDelivered);
   // Posted: no host handler, no eventfd; PIR bit → notification to vCPU 1's host CPU (3).
   EXPECT_EQ(g.dev->msix_irqfd(0)->count(), 0u);
   EXPECT_EQ(rig.kernel->stats().host_irqs_handled, 0u);
@@ -115,8 +116,7 @@ TEST(VfioE2e, KvmVfioDeviceMakesTheVectorPostedAndPirIsSyncedIntoTheVcpu) {
   // The guest retargets the vector to vCPU 0: KVM re-posts to vCPU 0's descriptor.
   drv.msix_entry(0, /*apic=*/0, 0x52, false);
   EXPECT_TRUE(g.kvm_vfio->posted(*g.dev->msix_irqfd(0)));
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 2)).value(),
-            pci::RxOutcome::kDelivered);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 2)).value(), pci::RxOutcome::kDelivered);
   EXPECT_TRUE(g.vm->vcpu(0).apic().pending(0x52));
   EXPECT_EQ(g.vm->stats().pir_vectors_synced, 2u);
   EXPECT_EQ(rig.kernel->stats().pi_notifications, 2u);
@@ -131,8 +131,7 @@ TEST(VfioE2e, WithoutCapPiTheBypassStaysRemapped) {
   drv.setup_rx(kRing, {kBuf});
   enable_msix(g, drv, 0, 0x61);
   EXPECT_FALSE(g.kvm_vfio->posted(*g.dev->msix_irqfd(0)));
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 1)).value(),
-            pci::RxOutcome::kDelivered);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 1)).value(), pci::RxOutcome::kDelivered);
   EXPECT_EQ(g.dev->msix_irqfd(0)->count(), 1u);
   EXPECT_TRUE(g.vm->vcpu(0).apic().pending(0x61));
   EXPECT_EQ(g.vm->stats().pir_vectors_synced, 0u);
@@ -146,8 +145,7 @@ TEST(VfioE2e, MaskedVectorPendsInTheVmmAndIsDeliveredOnUnmask) {
   drv.setup_rx(kRing, {kBuf, kBuf + 0x800});
   enable_msix(g, drv, 1, 0x45);
   drv.msix_entry(0, 1, 0x45, /*masked=*/true);
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 1)).value(),
-            pci::RxOutcome::kDelivered);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 1)).value(), pci::RxOutcome::kDelivered);
   EXPECT_FALSE(g.vm->vcpu(1).apic().pending(0x45));
   EXPECT_TRUE(g.dev->msix_pending(0));
   std::uint64_t pba = 0;
@@ -166,15 +164,14 @@ TEST(VfioE2e, DmaOutsideGuestMemoryFaultsWithTheDeviceSourceIdAndWritesNothing) 
   const std::uint64_t outside = 0x0100'0000;  // 16 MiB: beyond the 8 MiB of guest RAM
   drv.setup_rx(kRing, {outside});
   const auto before = rig.machine->memory().read<std::uint64_t>(outside).value();
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 9)).value(),
-            pci::RxOutcome::kDmaError);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(64, 9)).value(), pci::RxOutcome::kDmaError);
   EXPECT_EQ(rig.machine->memory().read<std::uint64_t>(outside).value(), before);
   EXPECT_EQ(rig.nic("nic0").stats().rx_dma_errors, 1u);
   const auto [lo, hi] = rig.fault_record();
-  EXPECT_EQ(hi >> 63, 1u);                                   // F
+  EXPECT_EQ(hi >> 63, 1u);                                     // F
   EXPECT_EQ(hi & 0xFFFF, rig.nic("nic0").requester_id().raw);  // SID 00:03.0
-  EXPECT_EQ((hi >> 32) & 0xFF, 0x05u);                       // write to a non-present page
-  EXPECT_EQ((hi >> 62) & 1, 0u);                             // T = write
+  EXPECT_EQ((hi >> 32) & 0xFF, 0x05u);                         // write to a non-present page
+  EXPECT_EQ((hi >> 62) & 1, 0u);                               // T = write
   EXPECT_EQ(lo & ~std::uint64_t{0xFFF}, outside);
 }
 
@@ -191,10 +188,8 @@ TEST(VfioE2e, TwoVmsWithOneDeviceEachStayIsolated) {
   GuestNicDriver da{*a.vm, *a.dev, kGuestBar0, kGuestBar3};
   // Device A aims at a GPA both VMs have, and at a GPA only VM B has.
   da.setup_rx(kRing, {kBuf, 0x4000'0000});
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(32, 3)).value(),
-            pci::RxOutcome::kDelivered);
-  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(32, 4)).value(),
-            pci::RxOutcome::kDmaError);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(32, 3)).value(), pci::RxOutcome::kDelivered);
+  ASSERT_EQ(rig.nic("nic0").inject_rx_packet(0, packet(32, 4)).value(), pci::RxOutcome::kDmaError);
   std::array<std::byte, 32> in_a{}, in_b{}, in_b_extra{};
   ASSERT_TRUE(a.vm->read_guest(kBuf, in_a));
   ASSERT_TRUE(b.vm->read_guest(kBuf, in_b));
@@ -253,10 +248,44 @@ void unmap_in_flight(host::UnmapPolicy policy, bool expect_stale_hit) {
   EXPECT_EQ(third, (std::array<std::byte, 16>{}));
 }
 
-TEST(VfioE2e, StrictUnmapFaultsTheNextDmaAtOnce) { unmap_in_flight(host::UnmapPolicy::kStrict, false); }
+TEST(VfioE2e, StrictUnmapFaultsTheNextDmaAtOnce) {
+  unmap_in_flight(host::UnmapPolicy::kStrict, false);
+}
 
 TEST(VfioE2e, DeferredUnmapLeavesAStaleIotlbEntryUntilTheFlush) {
   unmap_in_flight(host::UnmapPolicy::kDeferred, true);
+}
+
+TEST(VfioE2e, RealizeRefusesUnknownUnboundAndNonViableDevices) {
+  Rig rig;
+  Vfio vfio(*rig.kernel);
+  auto vm = rig.make_vm();
+  VfioPciOptions o;
+  o.host = "00:1f.0";
+  auto unknown = VfioPciDevice::realize(*vm, vfio, o);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(unknown.error().message, "vfio-pci: host device '00:1f.0' does not exist");
+  o.host = "00:03.0";
+  EXPECT_EQ(VfioPciDevice::realize(*vm, vfio, o).error().code, ErrorCode::kBusy);
+  ASSERT_TRUE(vfio.bind(rig.nic("nic2")));
+  ASSERT_TRUE(vfio.bind_other(*rig.machine->function("peer"), DriverBinding::kHost));
+  o.host = "00:05.0";
+  auto nv = VfioPciDevice::realize(*vm, vfio, o);
+  ASSERT_FALSE(nv.has_value());
+  EXPECT_EQ(nv.error().code, ErrorCode::kBusy);
+  EXPECT_EQ(nv.error().message,
+            fmt::format("vfio-pci: group {} is not viable: device 00:05.1 is in use by a host "
+                        "driver",
+                        vfio.group_id(rig.nic("nic2")).value()));
+  // Nothing was attached: the NIC's DMA is still blocked (no context entry).
+  EXPECT_EQ(rig.kernel->dma_driver(0).context_entry_address(rig.nic("nic2").requester_id()) == 0 ||
+                rig.machine->memory()
+                        .read<std::uint64_t>(rig.kernel->dma_driver(0).context_entry_address(
+                            rig.nic("nic2").requester_id()))
+                        .value() == 0,
+            true);
+  EXPECT_EQ(vm->stats().msi_injected, 0u);
 }
 
 }  // namespace

@@ -63,13 +63,14 @@ TEST(Decode, ScalableStructures) {
   namespace sc = iommu::sm_context_entry;
   namespace pd = iommu::pasid_dir_entry;
   namespace pe = iommu::pasid_entry;
-  std::string out = run("root", {hex(sr::LP::set(0, 1) | 0x11000), hex(sr::UP::set(0, 1) | 0x22000)},
-                        "scalable");
-  const std::uint64_t ctx = sc::P::set(0, 1) | sc::PASIDE::set(0, 1) | sc::PDTS::set(0, 1) | 0x33000;
+  std::string out =
+      run("root", {hex(sr::LP::set(0, 1) | 0x11000), hex(sr::UP::set(0, 1) | 0x22000)}, "scalable");
+  const std::uint64_t ctx =
+      sc::P::set(0, 1) | sc::PASIDE::set(0, 1) | sc::PDTS::set(0, 1) | 0x33000;
   out += run("context", {hex(ctx), hex(sc::RID_PASID::set(0, 0)), "0", "1"}, "scalable");
   out += run("pasid-dir", {hex(pd::P::set(0, 1) | 0x44000)});
-  const std::uint64_t p0 = pe::P::set(0, 1) | pe::AW::set(0, 2) |
-                           pe::PGTT::set(0, pe::kPgttSecondStage) | 0x55000;
+  const std::uint64_t p0 =
+      pe::P::set(0, 1) | pe::AW::set(0, 2) | pe::PGTT::set(0, pe::kPgttSecondStage) | 0x55000;
   out += run("pasid", {hex(p0), hex(pe::DID::set(0, 7)), hex(pe::FSPTPTR::set(0, 0x66))});
   out += run("pte-fs", {"0x8000000000077067"});
   out += run("pte-fs", {"0x2"});
@@ -100,8 +101,8 @@ TEST(Decode, IrteSelectsFormatByIm) {
   std::string out = run("irte", {hex(q0), hex(q1)});
   out += run("irte", {hex(q0 | it::DLM::set(0, 3) | 0x1000), hex(q1 | it::SVT::kMask)});
   namespace pt = irq_remap::posted_irte;
-  const std::uint64_t p0 =
-      pt::P::set(0, 1) | pt::IM::set(0, 1) | pt::VV::set(0, 0x52) | pt::PDA_L::set(0, 0x1234'5678 >> 6);
+  const std::uint64_t p0 = pt::P::set(0, 1) | pt::IM::set(0, 1) | pt::VV::set(0, 0x52) |
+                           pt::PDA_L::set(0, 0x1234'5678 >> 6);
   out += run("irte", {hex(p0), hex(pt::PDA_H::set(0, 0x1))});
   testing::expect_golden("decode_irte", out);
   EXPECT_NE(out.find("IRTE, posted format"), std::string::npos);

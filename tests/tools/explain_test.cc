@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "golden.h"
@@ -76,13 +77,15 @@ TEST(Explain, MsiRemappedPostedAndSourceIdFault) {
   ASSERT_TRUE(rig.has_value());
   const auto& remapped = (*rig)->remapped_msi;
   const auto& posted = (*rig)->posted_msi;
-  const std::string a = run(msi(fmt::format("{:#x}", remapped.address), fmt::format("{:#x}", remapped.data)));
+  const std::string a =
+      run(msi(fmt::format("{:#x}", remapped.address), fmt::format("{:#x}", remapped.data)));
   EXPECT_NE(a.find("  remapped (IRTE 0x0): vector 0x41 to APIC 0x1 (physical, fixed, edge)"),
             std::string::npos);
-  const std::string b = run(msi(fmt::format("{:#x}", posted.address), fmt::format("{:#x}", posted.data)));
+  const std::string b =
+      run(msi(fmt::format("{:#x}", posted.address), fmt::format("{:#x}", posted.data)));
   EXPECT_NE(b.find("notification event: vector 0xf2 to APIC 0x2"), std::string::npos);
-  const std::string c = run(msi(fmt::format("{:#x}", remapped.address),
-                                fmt::format("{:#x}", remapped.data), "00:05.0"));
+  const std::string c = run(
+      msi(fmt::format("{:#x}", remapped.address), fmt::format("{:#x}", remapped.data), "00:05.0"));
   EXPECT_NE(c.find("fault: reason 0x26 \"source-id verification failed\""), std::string::npos);
   EXPECT_NE(c.find("explanation: blocked: source-id verification failed (0x26)"),
             std::string::npos);

@@ -33,8 +33,9 @@ void expect_golden(const std::string& name, const std::string& actual) {
     const bool ha = static_cast<bool>(std::getline(a, al));
     if (!he && !ha) break;
     if (!he || !ha || el != al) {
-      ADD_FAILURE() << name << ": first difference at line " << line << "\n  expected: "
-                    << (he ? el : "<end>") << "\n  actual:   " << (ha ? al : "<end>");
+      ADD_FAILURE() << name << ": first difference at line " << line
+                    << "\n  expected: " << (he ? el : "<end>")
+                    << "\n  actual:   " << (ha ? al : "<end>");
       return;
     }
     ++line;

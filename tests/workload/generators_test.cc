@@ -29,13 +29,12 @@ struct Counts {
   friend bool operator==(const Counts&, const Counts&) = default;
 };
 std::ostream& operator<<(std::ostream& os, const Counts& c) {
-  return os << "{maps " << c.maps << ", unmaps " << c.unmaps << ", inval events "
-            << c.invalidations << ", page " << c.page_inval << ", domain " << c.domain_inval
-            << "}";
+  return os << "{maps " << c.maps << ", unmaps " << c.unmaps << ", inval events " << c.invalidations
+            << ", page " << c.page_inval << ", domain " << c.domain_inval << "}";
 }
 Counts counts(const RunResult& r) {
-  return {r.events.maps, r.events.unmaps, r.events.invalidations,
-          r.counters.remap.iotlb_inval_page, r.counters.remap.iotlb_inval_domain};
+  return {r.events.maps, r.events.unmaps, r.events.invalidations, r.counters.remap.iotlb_inval_page,
+          r.counters.remap.iotlb_inval_domain};
 }
 
 // One queue of 8 one-page buffers, one packet per buffer (stride 2112 > 2048), no descriptors
@@ -45,8 +44,8 @@ Counts counts(const RunResult& r) {
 std::string nic_rx(const char* policy, const char* extra = "") {
   return std::string("[machine]\ncpus = 1\n[host]\npolicy = \"") + policy +
          "\"\nflush_queue_size = 8\n[workload]\nkind = \"nic_rx\"\nqueues = 1\nring_size = 8\n"
-         "napi_budget = 4\nack_every = 0\ndescriptors = false\n" + extra +
-         "\n[run]\nrecords = 40\n";
+         "napi_budget = 4\nack_every = 0\ndescriptors = false\n" +
+         extra + "\n[run]\nrecords = 40\n";
 }
 
 TEST(Generators, NicRxStrictInvalidatesEachUnmappedBuffer) {
@@ -115,15 +114,16 @@ TEST(Generators, NvmeSequentialMergesIntoOneSegment) {
 
 TEST(Generators, StreamMapsItsBufferOnceInSuperpages) {
   const RunResult r = run_text(
-      "[workload]\nkind = \"stream\"\nbuffer_mib = 8\nmap_bytes = 2097152\n[run]\nrecords = 5000\n");
+      "[workload]\nkind = \"stream\"\nbuffer_mib = 8\nmap_bytes = 2097152\n[run]\nrecords = "
+      "5000\n");
   EXPECT_EQ(counts(r), (Counts{4, 0, 0, 0, 0}));
   EXPECT_EQ(r.counters.remap.iotlb_miss, 4u);  // one walk per 2 MiB page, never evicted
   EXPECT_EQ(r.counters.remap.iotlb_hit_2m, 5000u - 4u);
 }
 
 TEST(Generators, UniformRandomMapsTheFootprintOnce) {
-  const RunResult r = run_text(
-      "[workload]\nkind = \"random\"\nfootprint_mib = 1\n[run]\nrecords = 1000\n");
+  const RunResult r =
+      run_text("[workload]\nkind = \"random\"\nfootprint_mib = 1\n[run]\nrecords = 1000\n");
   EXPECT_EQ(counts(r), (Counts{256, 0, 0, 0, 0}));
 }
 

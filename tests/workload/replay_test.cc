@@ -103,7 +103,8 @@ void round_trip(const char* policy, TraceFormat format) {
                            "queues = 2\nring_size = 64\nnapi_budget = 8\n[run]\n"
                            "records = 3000\nwarmup = 500\n";
   const Scenario s = scenario(text);
-  const std::string path = temp_path(std::string(policy) + (format == TraceFormat::kBinary ? ".bin" : ".txt"));
+  const std::string path =
+      temp_path(std::string(policy) + (format == TraceFormat::kBinary ? ".bin" : ".txt"));
   auto writer = TraceWriter::create(path, format);
   ASSERT_TRUE(writer.has_value());
   auto gen_runner = Runner::create(s);

@@ -103,7 +103,8 @@ TEST(ScenarioParse, BadValuesNameTheirPath) {
             "t.toml:2: host.policy: 'lazy' is not one of strict, deferred");
   EXPECT_EQ(error_of("[host]\nflush_queue_size = 100\n"),
             "t.toml:2: host.flush_queue_size: 100 is not a power of two");
-  EXPECT_EQ(error_of("[run]\nrecords = 0\n"), "t.toml:2: run.records: 0 is outside [1, 1099511627776]");
+  EXPECT_EQ(error_of("[run]\nrecords = 0\n"),
+            "t.toml:2: run.records: 0 is outside [1, 1099511627776]");
   EXPECT_EQ(error_of("[workload]\nkind = \"nic_rx\"\nqueues = 65\n"),
             "t.toml:3: workload.queues: 65 is outside [1, 64]");
   EXPECT_EQ(error_of("[workload]\nkind = \"disk\"\n"),
@@ -134,8 +135,9 @@ TEST(ScenarioParse, WrongTypesNameTheirPath) {
 }
 
 TEST(ScenarioParse, MachineErrorsNameTheFile) {
-  EXPECT_EQ(error_of("[machine]\nram_mib = 64\nhost_memory_mib = 128\n").rfind("t.toml: machine: ", 0),
-            0u);
+  EXPECT_EQ(
+      error_of("[machine]\nram_mib = 64\nhost_memory_mib = 128\n").rfind("t.toml: machine: ", 0),
+      0u);
 }
 
 }  // namespace

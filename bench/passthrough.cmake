@@ -1,0 +1,1 @@
+vtdsim_bench(bench_passthrough SOURCES bench_passthrough.cc DEPS vtdsim::passthrough)
