@@ -48,6 +48,10 @@ std::string_view describe(FaultReason reason) {
       return "compatibility-format interrupt blocked";
     case FaultReason::kIrSourceIdFailed:
       return "interrupt source-id verification failed";
+    case FaultReason::kIrPidReadError:
+      return "error reading the posted-interrupt descriptor";
+    case FaultReason::kIrPidReserved:
+      return "reserved field set in the posted-interrupt descriptor";
     case FaultReason::kSmInvalidRootAddress:
       return "invalid root-table address";
     case FaultReason::kSmLegacyTtmWithPasid:
@@ -158,6 +162,7 @@ bool is_qualified(FaultReason reason) {
     case FaultReason::kIrEntryNotPresent:
     case FaultReason::kIrEntryReserved:
     case FaultReason::kIrSourceIdFailed:
+    case FaultReason::kIrPidReserved:
     case FaultReason::kSmPreClear:
     case FaultReason::kSmPasidDirNotPresent:
     case FaultReason::kSmPasidEntryNotPresent:

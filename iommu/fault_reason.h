@@ -32,6 +32,8 @@ enum class FaultReason : std::uint8_t {
   kIrEntryReserved = 0x24,
   kIrCompatBlocked = 0x25,
   kIrSourceIdFailed = 0x26,
+  kIrPidReadError = 0x27,  // [U] error reading the posted-interrupt descriptor
+  kIrPidReserved = 0x28,   // [U] reserved field set in the posted-interrupt descriptor
   // Scalable mode.
   kSmInvalidRootAddress = 0x30,
   kSmLegacyTtmWithPasid = 0x31,

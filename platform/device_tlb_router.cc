@@ -6,6 +6,9 @@ namespace vtdsim::platform {
 pci::DeviceTlbInvalidation to_ats_invalidation(const iommu::DeviceTlbInvalidation& request) {
   pci::DeviceTlbInvalidation out;
   out.source_id = request.sid;
+  out.has_pasid = request.has_pasid;
+  out.pasid = request.pasid;
+  out.global = request.global;
   if (request.size_order <= 12) {
     out.address = request.address & ~std::uint64_t{0xFFF};
     out.size_bit = false;

@@ -73,9 +73,10 @@ Expected<Request> parse_request(const ExplainOptions& o) {
   return r;
 }
 
-std::string run_request(iommu::RemappingUnit& unit, const model::PhysicalMemory& memory,
-                        const Request& r) {
-  return r.msi ? explain_msi(unit, memory, r.sid, r.msi_address, r.msi_data)
+std::string run_request(iommu::RemappingUnit& unit, const model::PhysicalMemory& memory, Request r,
+                        model::Cycle arrival = 0) {
+  r.dma.arrival = arrival;
+  return r.msi ? explain_msi(unit, memory, r.sid, r.msi_address, r.msi_data, arrival)
                : explain_dma(unit, memory, r.dma);
 }
 
@@ -94,11 +95,15 @@ Expected<std::string> explain(const ExplainOptions& o) {
   auto runner = workload::Runner::create(*scenario);
   if (!runner) return tl::unexpected(runner.error());
   std::string out = fmt::format("scenario {} ({})", scenario->name, o.scenario);
+  model::Cycle arrival = 0;
   if (scenario->workload) {
     auto result = (*runner)->run();
     if (!result) return tl::unexpected(result.error());
-    out +=
-        fmt::format(": explained after its workload ran ({} DMA requests)\n", result->events.dma);
+    arrival = result->last_completion;
+    out += fmt::format(
+        ": explained after its workload ran ({} DMA requests, the last completing "
+        "at cycle {})\n",
+        result->events.dma, arrival);
   } else {
     out += ": no [workload]; explained on the machine as set up\n";
   }
@@ -108,7 +113,7 @@ Expected<std::string> explain(const ExplainOptions& o) {
     return tl::unexpected(
         bad(fmt::format("--sid {}: no remapping unit of the scenario covers it", o.sid)));
   }
-  return out + "\n" + run_request(*unit, machine.memory(), *request);
+  return out + "\n" + run_request(*unit, machine.memory(), *request, arrival);
 }
 
 void register_explain(CLI::App& app, CommandResult& result) {

@@ -35,11 +35,14 @@ struct ExplainOptions {
 Expected<std::string> explain(const ExplainOptions& options);
 
 // The step view and verdicts against a unit whose tables live in `memory` (tests call these
-// on their own set-ups). They issue the request twice through the unit.
+// on their own set-ups). They issue the request twice through the unit, first at `arrival`
+// (after a run: its last completion, so that the request does not queue behind the run's
+// walks) and again 1000 cycles later.
 std::string explain_dma(iommu::RemappingUnit& unit, const model::PhysicalMemory& memory,
                         model::DmaRequest request);
 std::string explain_msi(iommu::RemappingUnit& unit, const model::PhysicalMemory& memory,
-                        model::SourceId source, std::uint64_t address, std::uint32_t data);
+                        model::SourceId source, std::uint64_t address, std::uint32_t data,
+                        model::Cycle arrival = 0);
 
 void register_explain(CLI::App& app, CommandResult& result);
 

@@ -135,7 +135,8 @@ std::string verdict(iommu::RemappingUnit& unit, const model::PhysicalMemory& mem
 }  // namespace
 
 std::string explain_msi(iommu::RemappingUnit& unit, const model::PhysicalMemory& memory,
-                        model::SourceId source, std::uint64_t address, std::uint32_t data) {
+                        model::SourceId source, std::uint64_t address, std::uint32_t data,
+                        model::Cycle arrival) {
   std::string out = fmt::format("MSI request: write {:#x} to {:#x} from {}\n", data, address,
                                 model::to_string(source));
   out +=
@@ -144,9 +145,9 @@ std::string explain_msi(iommu::RemappingUnit& unit, const model::PhysicalMemory&
   const std::string conclusion = explain_steps(unit, memory, source, address, data, out);
   out += fmt::format("  explanation: {}\n", conclusion);
   out += "verdict (RemappingUnit::remap_interrupt):\n";
-  out += verdict(unit, memory, source, address, data, 0);
+  out += verdict(unit, memory, source, address, data, arrival);
   out += "second run of the same request (interrupt entry cache now warm):\n";
-  out += verdict(unit, memory, source, address, data, 1000);
+  out += verdict(unit, memory, source, address, data, arrival + 1000);
   return out;
 }
 

@@ -103,7 +103,8 @@ void irte_extra(const Words& q, std::vector<std::string>& warnings) {
   }
   if (it::SVT::get(q[1]) == 3) warnings.push_back("SVT = 11b is reserved (fault 0x24)");
   if ((q[0] & it::kXapicDstReserved) != 0) {
-    warnings.push_back("DST bits 63:48/39:32 set: reserved in xAPIC mode (IRTA.EIME = 0)");
+    warnings.push_back(
+        "note: DST bits 63:48/39:32 are set: reserved if IRTA.EIME = 0 (xAPIC mode, fault 0x24)");
   }
 }
 

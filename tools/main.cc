@@ -10,6 +10,8 @@
 #include "tools/decode.h"
 #include "tools/explain.h"
 #include "tools/fit.h"
+#include "tools/run.h"
+#include "tools/sweep.h"
 
 int main(int argc, char** argv) {
   using namespace vtdsim::tools;
@@ -20,6 +22,20 @@ int main(int argc, char** argv) {
   register_decode(app, result);
   register_explain(app, result);
   register_fit(app, result);
+  register_run(app, result);
+  register_replay(app, result);
+  register_sweep(app, result);
+  register_demo(app, result);
+  std::string names;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::cerr << "vtdsim: unknown subcommand '" << argv[1] << "' (one of: " << names << ")\n";
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -17,6 +17,7 @@
 namespace vtdsim::workload {
 
 struct ConfigValue {
+  ConfigValue() = default;  // declared so clang accepts the recursive member types
   enum class Type : std::uint8_t { kTable, kArray, kInteger, kFloat, kBool, kString };
   Type type = Type::kTable;
   std::int64_t integer = 0;

@@ -179,7 +179,7 @@ void note_executed(const model::U128& d, const iommu::UnitConfig& c, Expect& e) 
       for (unsigned s = 0; s < 2; ++s) {
         for (unsigned p = 0; p < kPages; ++p) {
           const std::uint64_t iova = std::uint64_t{p} << 12;
-          const std::uint64_t mask = ~((std::uint64_t{1} << (12 + am)) - 1);
+          const std::uint64_t mask = 12 + am >= 64 ? 0 : ~((std::uint64_t{1} << (12 + am)) - 1);
           const bool page = g == 3 && did == kDids[s] && (!c.psi || (iova & mask) == (addr & mask));
           if (g == 1 || (g == 2 && did == kDids[s]) || page) e.iotlb_gone[s][p] = true;
         }

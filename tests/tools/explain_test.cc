@@ -115,3 +115,25 @@ TEST(Explain, BadOptions) {
 
 }  // namespace
 }  // namespace vtdsim::tools
+
+namespace vtdsim::tools {
+namespace {
+
+TEST(Explain, AfterAScenarioRan) {
+  ExplainOptions o;
+  o.scenario = testing::data_path("small.toml");
+  o.sid = "03:00.0";
+  o.addr = "0x1000";  // never mapped by the NIC driver: the walk stops at a non-present entry
+  const std::string out = run(o);
+  EXPECT_NE(out.find("scenario small ("), std::string::npos);
+  EXPECT_NE(out.find("explained after its workload ran (3000 DMA requests"), std::string::npos);
+  EXPECT_NE(out.find("fault: reason 0x06"), std::string::npos);
+  o.sid = "07:00.0";
+  auto none = explain(o);
+  // Every device is in the INCLUDE_PCI_ALL scope; 07:00.0 has no context entry.
+  ASSERT_TRUE(none.has_value()) << none.error().message;
+  EXPECT_NE(none->find("fault: reason 0x01"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vtdsim::tools

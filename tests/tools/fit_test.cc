@@ -53,18 +53,18 @@ TEST(Fit, RecoversFromThroughputWithIntercept) {
 }
 
 TEST(Fit, ResidualsOfInconsistentData) {
-  // One parameter, y = c·x: rows (1, 10) and (1, 12) → c = 11, residuals -1 and +1.
-  auto r = fit_csv("iotlb_lookup,latency\n1,10\n1,12\n", "n.csv", FitOptions{});
+  // One parameter, y = c·x: rows (1, 10), (1, 11), (1, 15) → c = 12, residuals -2, -1, +3.
+  auto r = fit_csv("iotlb_lookup,latency\n1,10\n1,11\n1,15\n", "n.csv", FitOptions{});
   ASSERT_TRUE(r.has_value());
-  EXPECT_DOUBLE_EQ(r->values[0], 11.0);
-  EXPECT_DOUBLE_EQ(r->rms, 1.0);
-  EXPECT_DOUBLE_EQ(r->max_abs, 1.0);
-  EXPECT_EQ(r->max_line, 2u);
+  EXPECT_NEAR(r->values[0], 12.0, 1e-12);
+  EXPECT_NEAR(r->rms, std::sqrt(14.0 / 3.0), 1e-12);
+  EXPECT_NEAR(r->max_abs, 3.0, 1e-12);
+  EXPECT_EQ(r->max_line, 4u);
   EXPECT_EQ(format_fit(*r, "n.csv"),
-            "fit of 1 parameter to 2 rows of n.csv (target: latency, cycles per request)\n"
+            "fit of 1 parameter to 3 rows of n.csv (target: latency, cycles per request)\n"
             "  parameter                      fitted      default\n"
-            "  iotlb_lookup                       11            2\n"
-            "residuals: RMS 1 cycles, max |residual| 1 cycles (line 2)\n");
+            "  iotlb_lookup                       12            2\n"
+            "residuals: RMS 2.160 cycles, max |residual| 3 cycles (line 4)\n");
 }
 
 TEST(Fit, BadCsvNamesFileLineColumn) {
