@@ -24,6 +24,7 @@ struct RunCommandOptions {
   std::string trace;     // replay: the trace
   ReportFormat format = ReportFormat::kText;
   std::string timeline;           // Chrome trace-event JSON output path; empty: none
+  std::string trace_out;          // run/demo: write the events as a trace (.txt: text, else binary)
   std::vector<std::string> sets;  // --set key=value
 };
 

@@ -121,13 +121,35 @@ TEST(Run, TimelineIsChromeTraceJson) {
   EXPECT_FALSE(leftover.good());
 }
 
-TEST(Demo, RunsTheEmbeddedScenario) {
+TEST(Demo, RunsAVmWithAPassthroughNic) {
   RunCommandOptions o;
   o.format = ReportFormat::kJson;
-  o.sets = {"run.records=2000", "run.warmup=0"};
+  o.sets = {"packets=64"};
   const auto j = nlohmann::json::parse(ok(demo_command(o)));
-  EXPECT_EQ(j["scenario"], "demo");
-  EXPECT_EQ(j["metrics"]["dma.requests"], 2000);
+  EXPECT_EQ(j["scenario"], "passthrough_demo");
+  EXPECT_EQ(j["packets_received"], 64);
+  EXPECT_EQ(j["bytes_received"], 64 * 1500);
+  EXPECT_EQ(j["unit_faults"], 0);
+  EXPECT_EQ(j["interrupts"]["posted"], 64);
+  EXPECT_EQ(j["interrupts"]["vcpu_vectors"], 64);
+}
+
+TEST(Demo, NoPostedRemapsAndTextReportNamesIt) {
+  RunCommandOptions o;
+  o.sets = {"packets=16", "posted=false"};
+  const std::string text = ok(demo_command(o));
+  EXPECT_NE(text.find("remapped (host handler + irqfd)"), std::string::npos);
+  EXPECT_NE(text.find("packets received"), std::string::npos);
+}
+
+TEST(Demo, UnknownKnobIsAnError) {
+  RunCommandOptions o;
+  o.sets = {"run.records=5"};
+  auto r = demo_command(o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "--set run.records: the demo has no such knob (packets, packet_size, queues, posted, "
+            "seed)");
 }
 
 }  // namespace
