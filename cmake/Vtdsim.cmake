@@ -2,8 +2,9 @@
 # warnings and sanitizer flags. No global include directories: targets carry them.
 
 set(VTDSIM_WARNINGS -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow
-    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference
+    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
     -Wimplicit-fallthrough -Werror)
+# -Wnull-dereference is left out: at -O2 it reports false positives inside libstdc++ strings.
 
 function(vtdsim_apply_flags target)
   target_compile_options(${target} PRIVATE ${VTDSIM_WARNINGS})

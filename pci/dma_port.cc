@@ -150,23 +150,32 @@ DmaResult DmaPort::write(std::uint64_t address, std::span<const std::byte> in,
   return r;
 }
 
-DmaResult DmaPort::read_sg(std::span<const DmaSegment> segments, std::span<std::byte> out,
-                           const DmaAttrs& attrs) {
-  if (DmaResult c = check(segments.empty() ? 0 : segments[0].address, attrs); !c.ok()) return c;
-  ++stats_.dma_reads;
+DmaResult DmaPort::translate_sg(std::span<const DmaSegment> segments, std::uint64_t limit,
+                                model::AccessType access, const DmaAttrs& attrs,
+                                std::uint64_t& total) {
   DmaResult r;
   r.completion = attrs.arrival;
   pieces_.clear();
-  std::uint64_t total = 0;
+  total = 0;
   for (const DmaSegment& s : segments) {
-    const std::uint64_t size = std::min<std::uint64_t>(s.size, out.size() - total);
-    translate_range(s.address, size, model::AccessType::kRead, attrs, r);
+    const std::uint64_t size = std::min<std::uint64_t>(s.size, limit - total);
+    translate_range(s.address, size, access, attrs, r);
     if (!r.ok()) {
       account_failure(r);
       return r;
     }
     total += size;
   }
+  return r;
+}
+
+DmaResult DmaPort::read_sg(std::span<const DmaSegment> segments, std::span<std::byte> out,
+                           const DmaAttrs& attrs) {
+  if (DmaResult c = check(segments.empty() ? 0 : segments[0].address, attrs); !c.ok()) return c;
+  ++stats_.dma_reads;
+  std::uint64_t total = 0;
+  const DmaResult r = translate_sg(segments, out.size(), model::AccessType::kRead, attrs, total);
+  if (!r.ok()) return r;
   std::size_t done = 0;
   for (const Piece& p : pieces_) {
     (void)memory_->read_bytes(p.hpa, out.subspan(done, p.size));
@@ -180,19 +189,9 @@ DmaResult DmaPort::write_sg(std::span<const DmaSegment> segments, std::span<cons
                             const DmaAttrs& attrs) {
   if (DmaResult c = check(segments.empty() ? 0 : segments[0].address, attrs); !c.ok()) return c;
   ++stats_.dma_writes;
-  DmaResult r;
-  r.completion = attrs.arrival;
-  pieces_.clear();
   std::uint64_t total = 0;
-  for (const DmaSegment& s : segments) {
-    const std::uint64_t size = std::min<std::uint64_t>(s.size, in.size() - total);
-    translate_range(s.address, size, model::AccessType::kWrite, attrs, r);
-    if (!r.ok()) {
-      account_failure(r);
-      return r;
-    }
-    total += size;
-  }
+  const DmaResult r = translate_sg(segments, in.size(), model::AccessType::kWrite, attrs, total);
+  if (!r.ok()) return r;
   std::size_t done = 0;
   for (const Piece& p : pieces_) {
     (void)memory_->write_bytes(p.hpa, in.subspan(done, p.size));

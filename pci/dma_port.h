@@ -168,6 +168,9 @@ class DmaPort {
                           const DmaAttrs& attrs);
   DmaResult check(std::uint64_t address, const DmaAttrs& attrs);
   void account_failure(const DmaResult& r);
+  // Translates every segment (clipped to `limit` bytes in all) into pieces_; total = bytes.
+  DmaResult translate_sg(std::span<const DmaSegment> segments, std::uint64_t limit,
+                         model::AccessType access, const DmaAttrs& attrs, std::uint64_t& total);
 
   model::DmaTranslator* translator_ = nullptr;
   model::PhysicalMemory* memory_ = nullptr;

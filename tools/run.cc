@@ -127,38 +127,6 @@ Expected<std::string> replay_command(const RunCommandOptions& o) {
   return format_report(*result, o.format);
 }
 
-const std::string& demo_scenario_text() {
-  // MODEL: the host-owned NIC scenario `vtdsim demo` ran before the passthrough demo; kept as
-  // an embedded example (its own DMA domain through the DMA API, deferred invalidation).
-  static const std::string text = R"(name = "demo"
-description = "100G NIC receiving 1500-byte frames on 4 queues, deferred invalidation"
-
-[machine]
-ram_mib = 2048
-cpus = 4
-
-[[unit]]
-name = "drhd0"
-include_pci_all = true
-
-[host]
-policy = "deferred"
-
-[workload]
-kind = "nic_rx"
-device = "03:00.0"
-queues = 4
-ring_size = 512
-mtu = 1500
-
-[run]
-records = 100000
-warmup = 20000
-seed = 1
-)";
-  return text;
-}
-
 namespace {
 
 Expected<std::uint64_t> demo_number(const Override& s, std::uint64_t max) {
@@ -166,9 +134,9 @@ Expected<std::uint64_t> demo_number(const Override& s, std::uint64_t max) {
   const char* end = s.value.data() + s.value.size();
   const auto [p, ec] = std::from_chars(s.value.data(), end, v);
   if (ec != std::errc{} || p != end || s.value.empty() || v > max) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("--set {}: '{}' is not a number in [0, {}]", s.key, s.value,
-                                  max));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("--set {}: '{}' is not a number in [0, {}]", s.key, s.value, max));
   }
   return v;
 }
@@ -220,8 +188,7 @@ Expected<std::string> demo_command(const RunCommandOptions& o) {
   }
   auto result = workload::run_passthrough_demo(*options);
   if (!result) return tl::unexpected(result.error());
-  return o.format == ReportFormat::kJson ? workload::passthrough_demo_json(*result)
-                                         : result->text;
+  return o.format == ReportFormat::kJson ? workload::passthrough_demo_json(*result) : result->text;
 }
 
 void register_run(CLI::App& app, CommandResult& result) {

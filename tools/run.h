@@ -1,10 +1,10 @@
-// `vtdsim run SCENARIO.toml`, `vtdsim replay TRACE --scenario S` and `vtdsim demo` (the
-// embedded default scenario): a workload::Runner over a scenario, its report as a text table,
-// JSON or CSV (workload/report.h), and optionally a timeline of the run in Chrome trace-event
-// JSON (viewable in Perfetto). Same seed, same output, byte for byte.
-// Not modelled: the timeline holds the events the runner exposes (DMA requests and the host's
-// map/unmap/invalidate events with their cycle times); page walks and interrupts need a
-// per-request event hook in workload::Runner.
+// `vtdsim run SCENARIO.toml`, `vtdsim replay TRACE --scenario S` and `vtdsim demo` (a VM
+// with a NIC passed through VFIO receiving traffic, workload/passthrough_demo.h): a
+// workload::Runner over a scenario, its report as a text table, JSON or CSV (workload/report.h),
+// and optionally a timeline of the run in Chrome trace-event JSON (viewable in Perfetto). Same
+// seed, same output, byte for byte. Not modelled: the timeline holds the events the runner exposes
+// (DMA requests and the host's map/unmap/invalidate events with their cycle times); page walks and
+// interrupts need a per-request event hook in workload::Runner.
 #pragma once
 
 #include <string>
@@ -32,9 +32,6 @@ struct RunCommandOptions {
 Expected<std::string> run_command(const RunCommandOptions& options);
 Expected<std::string> replay_command(const RunCommandOptions& options);
 Expected<std::string> demo_command(const RunCommandOptions& options);
-
-// The embedded default scenario (TOML text) `vtdsim demo` runs.
-const std::string& demo_scenario_text();
 
 std::string format_report(const workload::RunResult& result, ReportFormat format);
 

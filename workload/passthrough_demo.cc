@@ -117,8 +117,8 @@ class GuestDriver {
 
   // The interrupt handler of queue q's vCPU: acknowledges the vector, reaps completed
   // descriptors (DD), checks each packet against `expected`, re-arms and advances the tail.
-  Status service(unsigned q, std::span<const std::vector<std::byte>> expected,
-                 std::uint64_t& first, PassthroughDemoResult& out) {
+  Status service(unsigned q, std::span<const std::vector<std::byte>> expected, std::uint64_t& first,
+                 PassthroughDemoResult& out) {
     pt::Vcpu& cpu = vm_.vcpu(q % vm_.vcpu_count());
     if (!cpu.apic().acknowledge(vector(q))) return {};
     ++out.interrupts.vcpu_vectors;
@@ -126,8 +126,7 @@ class GuestDriver {
     for (;;) {
       std::array<std::uint64_t, 2> d{};
       const std::uint32_t i = next_[q];
-      if (auto s = vm_.read_guest(ring(q) + 16ull * i, std::as_writable_bytes(std::span(d)));
-          !s) {
+      if (auto s = vm_.read_guest(ring(q) + 16ull * i, std::as_writable_bytes(std::span(d))); !s) {
         return s;
       }
       if (((d[1] >> 32) & 1) == 0) break;  // DD (bit 96) clear: not done yet
@@ -184,8 +183,7 @@ std::string format_text(const PassthroughDemoResult& x) {
   fmt::format_to(out, "vtdsim demo: VM (2 vCPUs) with NIC 00:03.0 assigned through VFIO\n");
   fmt::format_to(out, "  {} packets x {} bytes on {} RX queue(s), interrupts {}, seed {}\n\n",
                  o.packets, o.packet_size, o.queues,
-                 o.posted ? "posted (KVM-VFIO bypass)" : "remapped (host handler + irqfd)",
-                 o.seed);
+                 o.posted ? "posted (KVM-VFIO bypass)" : "remapped (host handler + irqfd)", o.seed);
   fmt::format_to(out, "traffic\n");
   fmt::format_to(out, "  {:<28}{:>14}\n", "packets received", x.packets_received);
   fmt::format_to(out, "  {:<28}{:>14}\n", "bytes received", x.bytes_received);
@@ -213,9 +211,8 @@ std::string format_text(const PassthroughDemoResult& x) {
 
 Expected<PassthroughDemoResult> run_passthrough_demo(const PassthroughDemoOptions& o) {
   if (o.packet_size < 1 || o.packet_size > kBufferSize) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("packet size {}: must be in [1, {}]", o.packet_size,
-                                  kBufferSize));
+    return make_error(ErrorCode::kInvalidArgument, fmt::format("packet size {}: must be in [1, {}]",
+                                                               o.packet_size, kBufferSize));
   }
   if (o.queues < 1 || o.queues > r::kMaxQueues) {
     return make_error(ErrorCode::kInvalidArgument,
