@@ -35,6 +35,24 @@ TEST(DeviceTlbRouter, RangeEncodingRoundTrips) {
   EXPECT_EQ(pci::decode_ats_range(all.address, all.size_bit).size, 0u);  // everything
 }
 
+TEST(DeviceTlbRouter, PasidFieldsReachTheDevice) {
+  iommu::DeviceTlbInvalidation d{SourceId::make(2, 0, 0), 0, 0x5000, 12};
+  d.has_pasid = true;
+  d.pasid = 0x1234;
+  d.global = false;
+  const pci::DeviceTlbInvalidation r = to_ats_invalidation(d);
+  EXPECT_EQ(r.source_id, SourceId::make(2, 0, 0));
+  EXPECT_TRUE(r.has_pasid);
+  EXPECT_EQ(r.pasid, 0x1234u);
+  EXPECT_FALSE(r.global);
+  EXPECT_EQ(r.address, 0x5000u);
+  EXPECT_FALSE(r.size_bit);
+  d.global = true;
+  EXPECT_TRUE(to_ats_invalidation(d).global);
+  d.has_pasid = false;
+  EXPECT_FALSE(to_ats_invalidation(d).has_pasid);
+}
+
 class MachineAts : public ::testing::Test {
  protected:
   void SetUp() override {
